@@ -1,0 +1,191 @@
+package labs.sandwich.puck.api;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * A live handle on one sprite: a durable Linux computer that sleeps when idle and wakes on
+ * demand with its processes, memory and files intact.
+ *
+ * <p>All methods block until the operation is done, with the default timeout of the
+ * {@code Puck} that made the handle unless an overload takes one; they throw
+ * {@link OperationTimeoutException} past it. Any operation that needs the sprite awake
+ * (exec, files, console, snapshot) wakes a sleeping sprite first, transparently.
+ * Handles are thread-safe and cheap; two handles on the same name act on the same sprite.
+ * Every failure is a {@link PuckException}; the common ones are listed per method.
+ */
+public interface Sprite {
+    /** @return the sprite's name */
+    String name();
+
+    /** @return its current state, as recorded by Puck (no call to the runtime) */
+    SpriteState state();
+
+    /**
+     * @return a fresh view of the sprite, checked against the runtime
+     * @throws SpriteNotFoundException if it no longer exists
+     */
+    SpriteInfo inspect();
+
+    /**
+     * Runs a command and waits for it.
+     *
+     * @param argv the program and its arguments (never a shell string)
+     * @return the result; a non-zero exit is a result, see {@link ExecResult#orThrow()}
+     * @throws InvalidSpecException if {@code argv} is empty
+     * @throws OperationTimeoutException after {@link ExecRequest#DEFAULT_TIMEOUT}
+     */
+    ExecResult exec(String... argv);
+
+    /**
+     * Runs a command described in full (environment, directory, user, stdin, timeout).
+     *
+     * @param request the command
+     * @return the result
+     * @throws OperationTimeoutException after the request's timeout; the command is killed
+     */
+    ExecResult exec(ExecRequest request);
+
+    /**
+     * Opens an interactive console running a login shell.
+     *
+     * @return the console; close it to end the session
+     * @throws UnsupportedCapabilityException if the runtime has no {@link Capability#CONSOLE}
+     */
+    Console console();
+
+    /**
+     * Opens an interactive console.
+     *
+     * @param request the program and the terminal size
+     * @return the console; close it to end the session
+     */
+    Console console(ConsoleRequest request);
+
+    /**
+     * Writes a file in the sprite, creating parent directories, replacing what was there.
+     *
+     * @param path    absolute path in the sprite
+     * @param content the bytes
+     */
+    void writeFile(String path, byte[] content);
+
+    /**
+     * @param path absolute path in the sprite
+     * @return the file's bytes
+     * @throws PuckException if there is no such file
+     */
+    byte[] readFile(String path);
+
+    /**
+     * Copies a file from this machine into the sprite, streaming.
+     *
+     * @param source a regular file on this machine
+     * @param path   absolute destination path in the sprite
+     */
+    void copyIn(Path source, String path);
+
+    /**
+     * Copies a file from the sprite to this machine, streaming.
+     *
+     * @param path   absolute path of a regular file in the sprite
+     * @param target destination on this machine; replaced if it exists
+     */
+    void copyOut(String path, Path target);
+
+    /**
+     * Freezes the sprite in place: memory kept, no process runs, waking takes milliseconds.
+     *
+     * @throws UnsupportedCapabilityException without {@link Capability#PAUSE}
+     * @throws IllegalSpriteStateException unless it is running (pausing a paused sprite is a no-op)
+     */
+    void pause();
+
+    /**
+     * Checkpoints the sprite's memory to disk and frees its RAM; a paused sprite is resumed first.
+     * Hibernating a hibernated sprite is a no-op.
+     *
+     * @throws UnsupportedCapabilityException without {@link Capability#HIBERNATE}
+     */
+    void hibernate();
+
+    /**
+     * As {@link #hibernate()}, with a timeout.
+     *
+     * @param timeout how long to wait
+     */
+    void hibernate(Duration timeout);
+
+    /**
+     * Wakes a paused or hibernated sprite and waits until it is ready (its spec's readiness).
+     * Waking a running sprite is a no-op. Concurrent wakes cause one restore.
+     */
+    void wake();
+
+    /**
+     * As {@link #wake()}, with a timeout.
+     *
+     * @param timeout how long to wait
+     */
+    void wake(Duration timeout);
+
+    /**
+     * Takes a snapshot of memory, file system and volumes; the sprite keeps running.
+     *
+     * @param label a label, e.g. {@code before-upgrade}
+     * @return the snapshot
+     * @throws UnsupportedCapabilityException without {@link Capability#SNAPSHOT}
+     */
+    Snapshot snapshot(String label);
+
+    /** @return this sprite's snapshots, oldest first */
+    List<Snapshot> snapshots();
+
+    /**
+     * Puts the sprite back to a snapshot: memory, file system and volumes as they were.
+     * The snapshot's checksum is verified first.
+     *
+     * @param snapshot one of this sprite's snapshots
+     * @throws SnapshotCorruptedException if its contents fail the checksum; the sprite is untouched
+     */
+    void restore(Snapshot snapshot);
+
+    /**
+     * Starts a new sprite from a snapshot of this one; it runs beside this one with its own state.
+     *
+     * @param snapshot one of this sprite's snapshots
+     * @param newName  the new sprite's name
+     * @return the new sprite, running
+     * @throws SpriteAlreadyExistsException if the name is taken
+     */
+    Sprite fork(Snapshot snapshot, String newName);
+
+    /**
+     * Makes a port reachable from this machine only.
+     *
+     * @param port a port the sprite serves on
+     * @return the exposure; close it to withdraw the URL
+     */
+    Exposure expose(int port);
+
+    /**
+     * Makes a port reachable to the given audience.
+     *
+     * @param port a port the sprite serves on
+     * @param mode who may reach it
+     * @return the exposure; close it to withdraw the URL
+     * @throws UnsupportedCapabilityException if no configured ingress offers {@code mode}
+     */
+    Exposure expose(int port, ExposureMode mode);
+
+    /** Deletes the sprite, keeping its volumes and snapshots ({@link DeletePolicy#KEEP_VOLUMES}). */
+    void delete();
+
+    /**
+     * Deletes the sprite.
+     *
+     * @param policy what to remove with it
+     */
+    void delete(DeletePolicy policy);
+}

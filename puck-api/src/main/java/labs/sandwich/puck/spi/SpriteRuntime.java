@@ -1,0 +1,202 @@
+package labs.sandwich.puck.spi;
+
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import labs.sandwich.puck.api.Capability;
+import labs.sandwich.puck.api.Console;
+import labs.sandwich.puck.api.ConsoleRequest;
+import labs.sandwich.puck.api.DeletePolicy;
+import labs.sandwich.puck.api.ExecRequest;
+import labs.sandwich.puck.api.ExecResult;
+import labs.sandwich.puck.api.Readiness;
+import labs.sandwich.puck.api.Snapshot;
+import labs.sandwich.puck.api.SnapshotId;
+import labs.sandwich.puck.api.SpriteInfo;
+import labs.sandwich.puck.api.SpriteSpec;
+
+/**
+ * A place where sprites live (Podman, Kubernetes, cloud VMs). The engine calls it; users
+ * never do. The engine journals every state change before and after each call, enforces
+ * timeouts by interrupting the calling thread, serializes operations on one sprite, and
+ * wakes a sleeping sprite before exec, files, console and snapshot.
+ *
+ * <p>The contract, checked by {@code SpriteRuntimeCompatibilityKit}:
+ * <ul>
+ *   <li>Calls block until done and are safe from many threads for different sprites.</li>
+ *   <li>An unknown sprite throws {@code SpriteNotFoundException}; an operation the sprite's
+ *       state does not allow throws {@code IllegalSpriteStateException}; an operation outside
+ *       {@link #capabilities()} throws {@code UnsupportedCapabilityException}. Backend errors
+ *       are translated to {@code PuckException}s (else {@code BackendException}); no backend
+ *       type escapes.</li>
+ *   <li>Nothing is deleted on an ambiguous state: when unsure, keep data and throw.</li>
+ *   <li>{@link #restore} verifies the snapshot's checksum before touching the sprite, and
+ *       throws {@code SnapshotCorruptedException} on a mismatch.</li>
+ * </ul>
+ */
+public interface SpriteRuntime extends AutoCloseable {
+    /** @return the runtime's name, as its provider's */
+    String name();
+
+    /** @return what this runtime can do here (after probing the host) */
+    Set<Capability> capabilities();
+
+    /**
+     * @param capability a capability not in {@link #capabilities()}
+     * @return why it is missing here, for people, e.g. "Podman runs rootless; CRIU needs root"
+     */
+    default String unsupportedReason(Capability capability) {
+        return "the " + name() + " runtime does not implement it";
+    }
+
+    /**
+     * Creates a sprite and starts it; returns once it runs (readiness is the engine's job).
+     *
+     * @param spec what to create
+     * @return the sprite, {@code RUNNING}
+     * @throws labs.sandwich.puck.api.SpriteAlreadyExistsException if the name is taken, by a sprite or anything else
+     * @throws labs.sandwich.puck.api.ImageNotFoundException if the image is absent
+     */
+    SpriteInfo create(SpriteSpec spec);
+
+    /**
+     * @param sprite a name
+     * @return the sprite as the runtime sees it, or empty if it does not exist
+     */
+    Optional<SpriteInfo> inspect(String sprite);
+
+    /** @return every sprite this runtime holds (only what Puck created; never adopts foreign objects) */
+    List<SpriteInfo> list();
+
+    /**
+     * Runs a command in a running sprite.
+     *
+     * @param sprite  a running sprite
+     * @param request the command
+     * @return its result
+     * @throws labs.sandwich.puck.api.OperationTimeoutException past the request's timeout, after killing it
+     */
+    ExecResult exec(String sprite, ExecRequest request);
+
+    /**
+     * Opens an interactive terminal in a running sprite.
+     *
+     * @param sprite  a running sprite
+     * @param request program and terminal size
+     * @return the console
+     */
+    Console console(String sprite, ConsoleRequest request);
+
+    /**
+     * Writes a file into a running sprite, creating parent directories.
+     *
+     * @param sprite  a running sprite
+     * @param path    absolute path in the sprite
+     * @param content the bytes, read to the end; the caller closes it
+     */
+    void writeFile(String sprite, String path, InputStream content);
+
+    /**
+     * Reads a file from a running sprite.
+     *
+     * @param sprite a running sprite
+     * @param path   absolute path of a regular file in the sprite
+     * @param sink   receives the bytes; the caller closes it
+     */
+    void readFile(String sprite, String path, OutputStream sink);
+
+    /**
+     * Freezes a running sprite in place.
+     *
+     * @param sprite a running sprite
+     */
+    void pause(String sprite);
+
+    /**
+     * Resumes a paused sprite.
+     *
+     * @param sprite a paused sprite
+     */
+    void unpause(String sprite);
+
+    /**
+     * Checkpoints a running sprite's memory to disk and frees its RAM.
+     *
+     * @param sprite a running sprite
+     */
+    void hibernate(String sprite);
+
+    /**
+     * Restores a hibernated sprite; returns once it runs.
+     *
+     * @param sprite a hibernated sprite
+     */
+    void wake(String sprite);
+
+    /**
+     * Checks one readiness condition once, without waiting ({@link Readiness.Port},
+     * {@link Readiness.Http} or {@link Readiness.Command}; the engine handles the others and
+     * the polling).
+     *
+     * @param sprite a running sprite
+     * @param check  the condition
+     * @return whether it holds now
+     */
+    boolean isReady(String sprite, Readiness check);
+
+    /**
+     * Takes a snapshot of a running sprite (memory, file system, volumes); it keeps running.
+     *
+     * @param sprite a running sprite
+     * @param id     the id the engine allocated (and journaled)
+     * @param label  the user's label
+     * @return the snapshot, with its size and SHA-256
+     */
+    Snapshot snapshot(String sprite, SnapshotId id, String label);
+
+    /**
+     * Replaces a sprite's state by a snapshot's, after verifying its checksum; the sprite runs afterwards.
+     *
+     * @param sprite   the sprite (running, paused or hibernated)
+     * @param snapshot one of its snapshots
+     * @throws labs.sandwich.puck.api.SnapshotCorruptedException on a checksum mismatch, before anything changed
+     */
+    void restore(String sprite, Snapshot snapshot);
+
+    /**
+     * Creates a new sprite from a snapshot, after verifying its checksum.
+     *
+     * @param snapshot the snapshot
+     * @param spec     the new sprite's spec (its name differs from the snapshot's sprite)
+     * @return the new sprite, {@code RUNNING}
+     */
+    SpriteInfo fork(Snapshot snapshot, SpriteSpec spec);
+
+    /**
+     * Deletes a snapshot's data; absent data is not an error.
+     *
+     * @param snapshot the snapshot
+     */
+    void deleteSnapshot(Snapshot snapshot);
+
+    /**
+     * @param sprite a sprite
+     * @param port   one of its ports
+     * @return where that port is reached from this machine
+     */
+    Endpoint endpoint(String sprite, int port);
+
+    /**
+     * Deletes a sprite in any state.
+     *
+     * @param sprite the sprite
+     * @param policy whether its volumes go too
+     */
+    void delete(String sprite, DeletePolicy policy);
+
+    /** Releases the runtime's resources (connections, threads); sprites are not affected. */
+    @Override
+    void close();
+}
