@@ -10,13 +10,14 @@ import java.util.regex.Pattern;
  * @param reference the reference, as a runtime understands it
  */
 public record ImageRef(String reference) {
-    /** The sprite base image that Puck's set-up builds: Debian with tini, sshd, curl, git, vim, python3 and sudo. */
-    public static final ImageRef DEFAULT = new ImageRef("localhost/puck/base:bookworm");
-
     private static final String COMPONENT = "[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*";
     private static final String HOST = "(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*(?::[0-9]+)?/)?";
     private static final Pattern GRAMMAR = Pattern.compile(
             HOST + COMPONENT + "(?:/" + COMPONENT + ")*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@sha256:[a-f0-9]{64})?");
+
+    // Declared after the patterns it is validated with.
+    /** The sprite base image that Puck's set-up builds: Debian with tini, sshd, curl, git, vim, python3 and sudo. */
+    public static final ImageRef DEFAULT = new ImageRef("localhost/puck/base:bookworm");
 
     /** Validates the reference. */
     public ImageRef {

@@ -31,7 +31,7 @@ public final class Names {
     public static String requireSpriteName(String name) {
         if (name == null || name.isEmpty()) {
             throw new InvalidSpecException("name", "A sprite name is required but was empty.",
-                    "Use 1 to 63 lower-case letters, digits or '-', e.g. \"media-bot\".");
+                    "Use 1 to 63 lower-case letters, digits or '-' (an RFC 1123 label), e.g. \"media-bot\".");
         }
         if (!SPRITE.matcher(name).matches()) {
             throw new InvalidSpecException("name", "Invalid sprite name '" + printable(name) + "': " + spriteNameProblem(name) + ".",
