@@ -1,0 +1,389 @@
+package labs.sandwich.puck;
+
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import labs.sandwich.puck.api.Capability;
+import labs.sandwich.puck.api.Events;
+import labs.sandwich.puck.api.InvalidSpecException;
+import labs.sandwich.puck.api.OperationInterruptedException;
+import labs.sandwich.puck.api.PuckException;
+import labs.sandwich.puck.api.Sprite;
+import labs.sandwich.puck.api.SpriteNotFoundException;
+import labs.sandwich.puck.api.SpriteSpec;
+import labs.sandwich.puck.core.internal.Config;
+import labs.sandwich.puck.core.internal.Discovery;
+import labs.sandwich.puck.core.internal.Engine;
+import labs.sandwich.puck.core.internal.EngineContext;
+import labs.sandwich.puck.core.internal.EventBus;
+import labs.sandwich.puck.core.internal.SpriteHandle;
+import labs.sandwich.puck.core.internal.SpriteRecord;
+import labs.sandwich.puck.core.internal.StateStore;
+import labs.sandwich.puck.spi.SpriteRuntime;
+import labs.sandwich.puck.spi.SpriteRuntimeProvider;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The entry point: opens a runtime and Puck's state store, and makes and finds sprites.
+ *
+ * <pre>{@code
+ * try (Puck puck = Puck.open()) {
+ *     Sprite s = puck.create(SpriteSpec.named("media-bot"));
+ *     s.exec("apt-get", "install", "-y", "ffmpeg");
+ *     s.hibernate();
+ * }
+ * }</pre>
+ *
+ * <p>{@link #open()} discovers the runtime with {@link java.util.ServiceLoader}: an explicit
+ * choice ({@link Builder#runtime(String)}, {@code -Dpuck.runtime}, {@code PUCK_RUNTIME}) wins,
+ * then the available runtime with the highest priority. When none can be used, one
+ * {@link labs.sandwich.puck.api.RuntimeUnavailableException} lists every candidate, why it is
+ * unavailable and the fix. Opening also reconciles the store with the runtime, repairing
+ * what an interrupted process left.
+ *
+ * <p>Thread-safe. Close it to release the runtime and the store; sprites keep running.
+ */
+public final class Puck implements AutoCloseable {
+    /** The timeout of operations that do not take one. */
+    public static final Duration DEFAULT_TIMEOUT = Duration.ofMinutes(2);
+
+    private final Engine engine;
+    private final EventBus bus;
+    private final StateStore store;
+    private final boolean ownsRuntime;
+
+    private Puck(Engine engine, EventBus bus, StateStore store, boolean ownsRuntime) {
+        this.engine = engine;
+        this.bus = bus;
+        this.store = store;
+        this.ownsRuntime = ownsRuntime;
+    }
+
+    /**
+     * Opens Puck with the discovered runtime and the default store
+     * ({@code $XDG_DATA_HOME/puck/puck.db} or {@code ~/.local/share/puck/puck.db}).
+     *
+     * @return an open Puck
+     * @throws labs.sandwich.puck.api.RuntimeUnavailableException if no runtime can be used
+     * @throws labs.sandwich.puck.api.StoreException if the store cannot be opened
+     */
+    public static Puck open() {
+        return builder().build();
+    }
+
+    /** @return a builder for a Puck with a chosen runtime, store, clock or configuration */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /**
+     * Creates a sprite with every default and waits until it runs.
+     *
+     * @param name the sprite's name
+     * @return the sprite
+     * @throws InvalidSpecException if the name is invalid
+     * @throws labs.sandwich.puck.api.SpriteAlreadyExistsException if the name is taken
+     */
+    public Sprite create(String name) {
+        return create(SpriteSpec.named(name));
+    }
+
+    /**
+     * Creates a sprite and waits until it runs and is ready.
+     *
+     * @param spec what to create
+     * @return the sprite
+     * @throws labs.sandwich.puck.api.SpriteAlreadyExistsException if the name is taken
+     * @throws labs.sandwich.puck.api.ImageNotFoundException if the image is absent
+     */
+    public Sprite create(SpriteSpec spec) {
+        Objects.requireNonNull(spec, "spec");
+        return handle(engine.create(spec, engine.defaultTimeout()).name());
+    }
+
+    /**
+     * Creates several sprites in parallel and returns when all are ready. If any fails, the
+     * others still finish, and the first failure is thrown with the rest suppressed.
+     *
+     * @param specs what to create; names must differ
+     * @return the sprites, in the order of {@code specs}
+     */
+    public List<Sprite> createAll(List<SpriteSpec> specs) {
+        if (specs.stream().map(SpriteSpec::name).distinct().count() != specs.size()) {
+            throw new InvalidSpecException("specs", "Two specs passed to createAll have the same name.", "Give every sprite its own name.");
+        }
+        try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
+            List<Future<Sprite>> futures = specs.stream().map(s -> pool.submit(() -> create(s))).toList();
+            List<Sprite> created = new ArrayList<>();
+            PuckException first = null;
+            for (Future<Sprite> f : futures) {
+                try {
+                    created.add(f.get());
+                } catch (ExecutionException e) {
+                    PuckException p = e.getCause() instanceof PuckException pe ? pe : new labs.sandwich.puck.api.BackendException(
+                            runtimeName(), null, 0, "createAll failed: " + e.getCause(), null, e.getCause());
+                    if (first == null) {
+                        first = p;
+                    } else {
+                        first.addSuppressed(p);
+                    }
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new OperationInterruptedException(null, "createAll", e);
+                }
+            }
+            if (first != null) {
+                throw first;
+            }
+            return created;
+        }
+    }
+
+    /**
+     * @param name a sprite's name
+     * @return its handle
+     * @throws SpriteNotFoundException if there is no such sprite
+     */
+    public Sprite get(String name) {
+        return handle(engine.record(name).name());
+    }
+
+    /**
+     * @param name a sprite's name
+     * @return its handle, or empty if there is no such sprite
+     */
+    public Optional<Sprite> find(String name) {
+        return store.sprite(name).map(r -> handle(r.name()));
+    }
+
+    /** @return every sprite in the store, by name */
+    public List<Sprite> list() {
+        return store.sprites().stream().map(SpriteRecord::name).map(this::handle).toList();
+    }
+
+    /** @return the lifecycle events of every sprite; subscribe to receive them */
+    public Events events() {
+        return bus;
+    }
+
+    /** @return the runtime's name, e.g. {@code podman} */
+    public String runtimeName() {
+        return engine.runtime().name();
+    }
+
+    /** @return what the runtime can do here */
+    public Set<Capability> capabilities() {
+        return engine.capabilities();
+    }
+
+    /** @return the state store file */
+    public Path storeFile() {
+        return store.file();
+    }
+
+    private Sprite handle(String name) {
+        return new SpriteHandle(engine, bus, name);
+    }
+
+    /** Closes the runtime (if Puck created it), the event bus and the store. Sprites keep running. */
+    @Override
+    public void close() {
+        try {
+            if (ownsRuntime) {
+                engine.runtime().close();
+            }
+        } finally {
+            try {
+                bus.close();
+            } finally {
+                store.close();
+            }
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "Puck[runtime=" + runtimeName() + ", store=" + store.file() + ", sprites=" + store.sprites().size() + "]";
+    }
+
+    /** Configures and opens a {@link Puck}. Not thread-safe; {@link #build()} may be called once per configuration. */
+    public static final class Builder {
+        private @Nullable String runtimeName;
+        private @Nullable SpriteRuntimeProvider provider;
+        private @Nullable SpriteRuntime runtime;
+        private @Nullable Path store;
+        private Clock clock = Clock.systemUTC();
+        private @Nullable ClassLoader classLoader;
+        private final Map<String, String> config = new LinkedHashMap<>();
+        private Duration defaultTimeout = DEFAULT_TIMEOUT;
+        private boolean reconcile = true;
+
+        private Builder() {}
+
+        /**
+         * Chooses the runtime by name, overriding {@code -Dpuck.runtime} and {@code PUCK_RUNTIME}.
+         *
+         * @param name e.g. {@code podman}
+         * @return this builder
+         */
+        public Builder runtime(String name) {
+            this.runtimeName = Objects.requireNonNull(name, "name");
+            return this;
+        }
+
+        /**
+         * Uses this provider, skipping discovery; it is still probed.
+         *
+         * @param provider the provider
+         * @return this builder
+         */
+        public Builder runtime(SpriteRuntimeProvider provider) {
+            this.provider = Objects.requireNonNull(provider, "provider");
+            return this;
+        }
+
+        /**
+         * Uses this runtime instance, skipping discovery (e.g. {@code InMemorySpriteRuntime} in
+         * tests). The caller keeps ownership: closing Puck does not close it.
+         *
+         * @param runtime the runtime
+         * @return this builder
+         */
+        public Builder runtime(SpriteRuntime runtime) {
+            this.runtime = Objects.requireNonNull(runtime, "runtime");
+            return this;
+        }
+
+        /**
+         * @param file the SQLite state store; created if absent. Default: {@code puck.store}
+         *             setting, then {@code $XDG_DATA_HOME/puck/puck.db} or {@code ~/.local/share/puck/puck.db}
+         * @return this builder
+         */
+        public Builder store(Path file) {
+            this.store = Objects.requireNonNull(file, "file");
+            return this;
+        }
+
+        /**
+         * @param clock the clock for timestamps and timeouts (a test clock in tests)
+         * @return this builder
+         */
+        public Builder clock(Clock clock) {
+            this.clock = Objects.requireNonNull(clock, "clock");
+            return this;
+        }
+
+        /**
+         * @param loader where to look for runtime providers; default: the thread's context class loader, then Puck's own
+         * @return this builder
+         */
+        public Builder classLoader(ClassLoader loader) {
+            this.classLoader = Objects.requireNonNull(loader, "loader");
+            return this;
+        }
+
+        /**
+         * Sets a configuration value for runtimes, ahead of {@code -Dpuck.<key>} and {@code PUCK_<KEY>}.
+         *
+         * @param key   e.g. {@code podman.socket}
+         * @param value its value
+         * @return this builder
+         */
+        public Builder config(String key, String value) {
+            config.put(Objects.requireNonNull(key, "key"), Objects.requireNonNull(value, "value"));
+            return this;
+        }
+
+        /**
+         * @param timeout the timeout of operations that do not take one; positive
+         * @return this builder
+         * @throws InvalidSpecException if it is not positive
+         */
+        public Builder defaultTimeout(Duration timeout) {
+            if (timeout == null || timeout.isNegative() || timeout.isZero()) {
+                throw new InvalidSpecException("defaultTimeout", "Invalid default timeout " + timeout + ".", "Use a positive duration, e.g. Duration.ofMinutes(2).");
+            }
+            this.defaultTimeout = timeout;
+            return this;
+        }
+
+        /**
+         * @param reconcile whether opening repairs the store against the runtime (default true)
+         * @return this builder
+         */
+        public Builder reconcile(boolean reconcile) {
+            this.reconcile = reconcile;
+            return this;
+        }
+
+        /**
+         * Discovers the runtime, opens the store and reconciles them.
+         *
+         * @return an open Puck
+         * @throws labs.sandwich.puck.api.RuntimeUnavailableException if no runtime can be used
+         * @throws labs.sandwich.puck.api.StoreException if the store cannot be opened
+         */
+        public Puck build() {
+            Config settings = Config.system(config);
+            Path file = store != null ? store : settings.get("store").map(Path::of).orElseGet(StateStore::defaultFile);
+            Path dataDir = file.toAbsolutePath().getParent().resolve("data");
+            EventBus bus = new EventBus();
+            StateStore[] opened = new StateStore[1];
+            EngineContext context = new EngineContext(clock, dataDir, settings, () -> opened[0], bus);
+            SpriteRuntime rt = runtime;
+            boolean owns = false;
+            StateStore st = null;
+            try {
+                if (rt == null) {
+                    String wanted = runtimeName != null ? runtimeName : settings.get("runtime").orElse(null);
+                    Discovery.Selected chosen = Discovery.select(wanted, provider, loaders(), context);
+                    st = StateStore.open(file, clock);
+                    opened[0] = st;
+                    rt = chosen.provider().create(context);
+                    owns = true;
+                } else {
+                    st = StateStore.open(file, clock);
+                    opened[0] = st;
+                }
+                Engine engine = new Engine(rt, st, bus, clock, defaultTimeout);
+                if (reconcile) {
+                    engine.reconcile();
+                }
+                return new Puck(engine, bus, st, owns);
+            } catch (RuntimeException | Error e) {
+                bus.close();
+                if (owns) {
+                    rt.close();
+                }
+                if (st != null) {
+                    st.close();
+                }
+                throw e;
+            }
+        }
+
+        private List<ClassLoader> loaders() {
+            if (classLoader != null) {
+                return List.of(classLoader);
+            }
+            List<ClassLoader> loaders = new ArrayList<>();
+            ClassLoader tccl = Thread.currentThread().getContextClassLoader();
+            if (tccl != null) {
+                loaders.add(tccl);
+            }
+            loaders.add(Puck.class.getClassLoader());
+            return loaders;
+        }
+    }
+}

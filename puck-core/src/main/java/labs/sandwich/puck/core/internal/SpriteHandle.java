@@ -1,0 +1,260 @@
+package labs.sandwich.puck.core.internal;
+
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.util.List;
+import labs.sandwich.puck.api.BackendException;
+import labs.sandwich.puck.api.Capability;
+import labs.sandwich.puck.api.Console;
+import labs.sandwich.puck.api.ConsoleRequest;
+import labs.sandwich.puck.api.DeletePolicy;
+import labs.sandwich.puck.api.ExecRequest;
+import labs.sandwich.puck.api.ExecResult;
+import labs.sandwich.puck.api.Exposure;
+import labs.sandwich.puck.api.ExposureMode;
+import labs.sandwich.puck.api.InvalidSpecException;
+import labs.sandwich.puck.api.Names;
+import labs.sandwich.puck.api.Snapshot;
+import labs.sandwich.puck.api.Sprite;
+import labs.sandwich.puck.api.SpriteInfo;
+import labs.sandwich.puck.api.SpriteNotFoundException;
+import labs.sandwich.puck.api.SpriteState;
+import labs.sandwich.puck.api.UnsupportedCapabilityException;
+import labs.sandwich.puck.api.event.SpriteEvent;
+import labs.sandwich.puck.spi.Endpoint;
+
+/** The {@link Sprite} users hold: a name and the engine, nothing cached, so it is never stale. */
+public final class SpriteHandle implements Sprite {
+    private final Engine engine;
+    private final EventBus bus;
+    private final String name;
+
+    /**
+     * @param engine the engine
+     * @param bus    the event bus
+     * @param name   the sprite's name
+     */
+    public SpriteHandle(Engine engine, EventBus bus, String name) {
+        this.engine = engine;
+        this.bus = bus;
+        this.name = name;
+    }
+
+    @Override
+    public String name() {
+        return name;
+    }
+
+    @Override
+    public SpriteState state() {
+        return engine.record(name).state();
+    }
+
+    @Override
+    public SpriteInfo inspect() {
+        return engine.inspect(name);
+    }
+
+    @Override
+    public ExecResult exec(String... argv) {
+        return exec(ExecRequest.of(argv));
+    }
+
+    @Override
+    public ExecResult exec(ExecRequest request) {
+        engine.require(Capability.EXEC);
+        return engine.awake(name, "exec " + request.argv().getFirst(), Engine.withGrace(request.timeout()),
+                () -> engine.runtime().exec(name, request));
+    }
+
+    @Override
+    public Console console() {
+        return console(ConsoleRequest.DEFAULT);
+    }
+
+    @Override
+    public Console console(ConsoleRequest request) {
+        engine.require(Capability.CONSOLE);
+        return engine.awake(name, "console", engine.defaultTimeout(), () -> engine.runtime().console(name, request));
+    }
+
+    @Override
+    public void writeFile(String path, byte[] content) {
+        write(path, new ByteArrayInputStream(content.clone()));
+    }
+
+    @Override
+    public byte[] readFile(String path) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        read(path, out);
+        return out.toByteArray();
+    }
+
+    @Override
+    public void copyIn(Path source, String path) {
+        if (!Files.isRegularFile(source)) {
+            throw new InvalidSpecException("source", "There is no regular file at " + source + " to copy into sprite '" + name + "'.",
+                    "Pass the path of an existing regular file.");
+        }
+        try (InputStream in = Files.newInputStream(source)) {
+            write(path, in);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + source, e);
+        }
+    }
+
+    @Override
+    public void copyOut(String path, Path target) {
+        Path dir = target.toAbsolutePath().getParent();
+        try {
+            Path tmp = Files.createTempFile(dir, ".puck-copy-", ".part");
+            try {
+                try (OutputStream out = Files.newOutputStream(tmp)) {
+                    read(path, out);
+                }
+                Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            } finally {
+                Files.deleteIfExists(tmp);
+            }
+        } catch (IOException e) {
+            throw new BackendException("local", name, 0, "cannot write " + target + ": " + e.getMessage(),
+                    "Check that " + dir + " exists and is writable, and that the disk is not full.", e);
+        }
+    }
+
+    private void write(String path, InputStream in) {
+        engine.require(Capability.FILES);
+        requirePath(path);
+        engine.awake(name, "write " + path, engine.defaultTimeout(), () -> {
+            engine.runtime().writeFile(name, path, in);
+            return null;
+        });
+    }
+
+    private void read(String path, OutputStream out) {
+        engine.require(Capability.FILES);
+        requirePath(path);
+        engine.awake(name, "read " + path, engine.defaultTimeout(), () -> {
+            engine.runtime().readFile(name, path, out);
+            return null;
+        });
+    }
+
+    private static void requirePath(String path) {
+        Names.requireText("path", path);
+        if (!path.startsWith("/")) {
+            throw new InvalidSpecException("path", "The path '" + path + "' is not absolute.", "Use an absolute path in the sprite, e.g. \"/root/notes.txt\".");
+        }
+    }
+
+    @Override
+    public void pause() {
+        engine.pause(name, engine.defaultTimeout());
+    }
+
+    @Override
+    public void hibernate() {
+        hibernate(engine.defaultTimeout());
+    }
+
+    @Override
+    public void hibernate(Duration timeout) {
+        engine.hibernate(name, timeout);
+    }
+
+    @Override
+    public void wake() {
+        wake(engine.defaultTimeout());
+    }
+
+    @Override
+    public void wake(Duration timeout) {
+        engine.wake(name, timeout);
+    }
+
+    @Override
+    public Snapshot snapshot(String label) {
+        return engine.snapshot(name, label);
+    }
+
+    @Override
+    public List<Snapshot> snapshots() {
+        return engine.snapshots(name);
+    }
+
+    @Override
+    public void restore(Snapshot snapshot) {
+        engine.restore(name, snapshot, engine.defaultTimeout());
+    }
+
+    @Override
+    public Sprite fork(Snapshot snapshot, String newName) {
+        engine.fork(name, snapshot, newName, engine.defaultTimeout());
+        return new SpriteHandle(engine, bus, newName);
+    }
+
+    @Override
+    public Exposure expose(int port) {
+        return expose(port, ExposureMode.LOCAL);
+    }
+
+    @Override
+    public Exposure expose(int port, ExposureMode mode) {
+        engine.require(Capability.EXPOSE);
+        if (mode != ExposureMode.LOCAL) {
+            throw new UnsupportedCapabilityException(Capability.EXPOSE, engine.runtime().name(),
+                    "exposing to " + mode.audience() + " needs an ingress (Tailscale), and none is configured");
+        }
+        Endpoint target = engine.runtime().endpoint(name, port);
+        URI url = URI.create("http://" + target.host() + ":" + target.port());
+        bus.publish(new SpriteEvent.Exposed(name, engine.clock().instant(), port, url, mode));
+        return new DirectExposure(name, port, url, mode);
+    }
+
+    /** A port reached at the sprite's own address; there is nothing to withdraw. */
+    private record DirectExposure(String sprite, int port, URI url, ExposureMode mode) implements Exposure {
+        @Override
+        public void close() {}
+    }
+
+    @Override
+    public void delete() {
+        delete(DeletePolicy.KEEP_VOLUMES);
+    }
+
+    @Override
+    public void delete(DeletePolicy policy) {
+        engine.delete(name, policy, engine.defaultTimeout());
+    }
+
+    /** @return {@code Sprite[name RUNNING on podman]}, readable in jshell */
+    @Override
+    public String toString() {
+        String state;
+        try {
+            state = engine.record(name).state().toString();
+        } catch (SpriteNotFoundException e) {
+            state = "DELETED";
+        }
+        return "Sprite[" + name + " " + state + " on " + engine.runtime().name() + "]";
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof SpriteHandle h && h.name.equals(name) && h.engine == engine;
+    }
+
+    @Override
+    public int hashCode() {
+        return name.hashCode();
+    }
+}
