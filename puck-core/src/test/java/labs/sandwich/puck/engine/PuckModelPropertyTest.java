@@ -34,7 +34,7 @@ import net.jqwik.api.Provide;
  * counter (which proves memory survives sleep and comes back from snapshots) and its snapshots.
  * The number of sequences is jqwik's default tries: 1,000, or 10,000 with -Pexhaustive.
  */
-class PuckModelProperties {
+class PuckModelPropertyTest {
     enum Kind { CREATE, COUNT, PAUSE, HIBERNATE, WAKE, SNAPSHOT, RESTORE, DELETE, PURGE }
 
     record Op(Kind kind, int sprite) {
