@@ -229,7 +229,7 @@ public abstract class SpriteRuntimeCompatibilityKit {
         @DisplayName("delete removes the sprite")
         void delete() {
             String name = newSprite("del");
-            runtime().delete(name, DeletePolicy.KEEP_VOLUMES);
+            runtime().delete(name, DeletePolicy.PURGE);
             assertThat(runtime().inspect(name)).isEmpty();
             assertThat(runtime().list()).extracting(SpriteInfo::name).doesNotContain(name);
         }

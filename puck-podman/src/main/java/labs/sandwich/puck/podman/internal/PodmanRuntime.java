@@ -1,0 +1,668 @@
+package labs.sandwich.puck.podman.internal;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.EnumSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.stream.Collectors;
+import labs.sandwich.puck.api.BackendException;
+import labs.sandwich.puck.api.Capability;
+import labs.sandwich.puck.api.Console;
+import labs.sandwich.puck.api.ConsoleRequest;
+import labs.sandwich.puck.api.DeletePolicy;
+import labs.sandwich.puck.api.ExecRequest;
+import labs.sandwich.puck.api.ExecResult;
+import labs.sandwich.puck.api.IllegalSpriteStateException;
+import labs.sandwich.puck.api.ImageNotFoundException;
+import labs.sandwich.puck.api.ImageRef;
+import labs.sandwich.puck.api.OperationInterruptedException;
+import labs.sandwich.puck.api.OperationTimeoutException;
+import labs.sandwich.puck.api.Readiness;
+import labs.sandwich.puck.api.Resources;
+import labs.sandwich.puck.api.Snapshot;
+import labs.sandwich.puck.api.SnapshotId;
+import labs.sandwich.puck.api.SpriteAlreadyExistsException;
+import labs.sandwich.puck.api.SpriteInfo;
+import labs.sandwich.puck.api.SpriteNotFoundException;
+import labs.sandwich.puck.api.SpriteSpec;
+import labs.sandwich.puck.api.SpriteState;
+import labs.sandwich.puck.api.UnsupportedCapabilityException;
+import labs.sandwich.puck.podman.internal.libpod.ApiException;
+import labs.sandwich.puck.podman.internal.libpod.model.ExecCreateConfig;
+import labs.sandwich.puck.podman.internal.libpod.model.InspectContainer;
+import labs.sandwich.puck.podman.internal.libpod.model.InspectContainerState;
+import labs.sandwich.puck.podman.internal.libpod.model.InspectExecSession;
+import labs.sandwich.puck.podman.internal.libpod.model.InspectNetwork;
+import labs.sandwich.puck.podman.internal.libpod.model.LinuxCPU;
+import labs.sandwich.puck.podman.internal.libpod.model.LinuxMemory;
+import labs.sandwich.puck.podman.internal.libpod.model.LinuxResources;
+import labs.sandwich.puck.podman.internal.libpod.model.ListContainer;
+import labs.sandwich.puck.podman.internal.libpod.model.NamedVolume;
+import labs.sandwich.puck.podman.internal.libpod.model.SpecGenerator;
+import labs.sandwich.puck.podman.internal.libpod.model.VolumeCreateOptions;
+import labs.sandwich.puck.spi.Endpoint;
+import labs.sandwich.puck.spi.SpriteRuntime;
+import org.apache.hc.client5.http.classic.methods.HttpGet;
+import org.apache.hc.client5.http.classic.methods.HttpPut;
+import org.apache.hc.core5.http.ContentType;
+import org.apache.hc.core5.http.io.entity.EntityUtils;
+import org.apache.hc.core5.http.io.entity.FileEntity;
+
+/**
+ * Sprites as Podman containers: {@code puck-<name>}, labelled {@code managed-by=puck}, with
+ * named volumes for {@code /home} and {@code /root} and their writable layer kept, so
+ * installed packages persist. Hibernation is a CRIU checkpoint kept in Podman's storage
+ * (RAM freed), waking is a restore; both keep open TCP connections. Only containers Puck
+ * labelled are ever listed or touched.
+ */
+public final class PodmanRuntime implements SpriteRuntime {
+    /** The runtime's name. */
+    public static final String NAME = "podman";
+    static final String MANAGED = "managed-by";
+    static final String PUCK = "puck";
+    private static final String SPRITE = "puck.sprite";
+    private static final String IDLE = "puck.idle-timeout";
+    private static final String PORTS = "puck.ports";
+    private static final String ENV_KEYS = "puck.env-keys";
+    private static final String USER_LABEL = "puck.user.";
+    private static final String NOT_YET = "not implemented yet by Puck's Podman runtime (snapshots, forks and the console arrive next)";
+
+    private final PodmanClient client;
+    private final Clock clock;
+    private final Set<Capability> capabilities;
+    private final Map<Capability, String> missing;
+    private final HttpClient probes = HttpClient.newBuilder().connectTimeout(Duration.ofMillis(500)).build();
+
+    /**
+     * @param client       the libpod client
+     * @param clock        the clock
+     * @param canCheckpoint why checkpointing is impossible here, or empty when it works
+     */
+    public PodmanRuntime(PodmanClient client, Clock clock, Optional<String> canCheckpoint) {
+        this.client = client;
+        this.clock = clock;
+        Set<Capability> caps = EnumSet.of(Capability.EXEC, Capability.FILES, Capability.PAUSE, Capability.EXPOSE);
+        Map<Capability, String> why = new LinkedHashMap<>();
+        if (canCheckpoint.isEmpty()) {
+            caps.add(Capability.HIBERNATE);
+            caps.add(Capability.KEEP_TCP_CONNECTIONS);
+        } else {
+            why.put(Capability.HIBERNATE, canCheckpoint.get());
+            why.put(Capability.KEEP_TCP_CONNECTIONS, canCheckpoint.get());
+        }
+        why.put(Capability.SNAPSHOT, canCheckpoint.orElse(NOT_YET));
+        why.put(Capability.FORK, canCheckpoint.orElse(NOT_YET));
+        why.put(Capability.CONSOLE, NOT_YET);
+        this.capabilities = Set.copyOf(caps);
+        this.missing = Map.copyOf(why);
+    }
+
+    static String container(String sprite) {
+        return "puck-" + sprite;
+    }
+
+    static String volume(String sprite, String dir) {
+        return "puck-" + sprite + "-" + dir;
+    }
+
+    @Override
+    public String name() {
+        return NAME;
+    }
+
+    @Override
+    public Set<Capability> capabilities() {
+        return capabilities;
+    }
+
+    @Override
+    public String unsupportedReason(Capability capability) {
+        return missing.getOrDefault(capability, "the Podman runtime does not implement it");
+    }
+
+    // ---- lifecycle ----
+
+    @Override
+    public SpriteInfo create(SpriteSpec spec) {
+        String name = spec.name();
+        Optional<InspectContainer> existing = inspectContainer(name);
+        if (existing.isPresent()) {
+            Map<String, String> labels = labels(existing.get());
+            throw PUCK.equals(labels.get(MANAGED)) ? new SpriteAlreadyExistsException(name)
+                    : new SpriteAlreadyExistsException(name, "a Podman container not managed by Puck (" + container(name) + ")");
+        }
+        requireImage(spec.image());
+        List<NamedVolume> volumes = new ArrayList<>();
+        for (String dir : List.of("home", "root")) {
+            ensureVolume(name, dir);
+            volumes.add(new NamedVolume().name(volume(name, dir)).dest("/" + dir));
+        }
+        SpecGenerator gen = new SpecGenerator().name(container(name)).image(spec.image().reference()).hostname(name)
+                .labels(labelsFor(spec)).env(new LinkedHashMap<>(spec.env())).volumes(volumes).stopTimeout(2L)
+                .resourceLimits(limits(spec.resources()));
+        api(name, "create", () -> client.containers().containerCreate(gen));
+        try {
+            api(name, "start", () -> {
+                client.containers().containerStart(container(name));
+                return null;
+            });
+        } catch (RuntimeException e) {
+            // A container that cannot start is not a sprite; remove it (it holds no data yet), keep the volumes.
+            quietly(() -> client.containers().containerDelete(container(name), true, true, 0, false));
+            throw e;
+        }
+        return inspect(name).orElseThrow(() -> new BackendException(NAME, name, 0, "the container vanished right after it started.", "Check `podman ps -a`.", null));
+    }
+
+    @Override
+    public Optional<SpriteInfo> inspect(String sprite) {
+        return inspectContainer(sprite).filter(c -> PUCK.equals(labels(c).get(MANAGED))).map(this::info);
+    }
+
+    @Override
+    public List<SpriteInfo> list() {
+        String filters = client.filters(Map.of("label", List.of(MANAGED + "=" + PUCK)));
+        List<ListContainer> found = api(null, "list", () -> client.containers().containerList(true, filters));
+        List<SpriteInfo> out = new ArrayList<>();
+        for (ListContainer c : found) {
+            String sprite = c.getLabels() == null ? null : c.getLabels().get(SPRITE);
+            if (sprite != null) {
+                inspect(sprite).ifPresent(out::add);
+            }
+        }
+        out.sort((a, b) -> a.name().compareTo(b.name()));
+        return out;
+    }
+
+    @Override
+    public void pause(String sprite) {
+        require(sprite, "pause", SpriteState.RUNNING);
+        api(sprite, "pause", () -> {
+            client.containers().containerPause(container(sprite));
+            return null;
+        });
+    }
+
+    @Override
+    public void unpause(String sprite) {
+        require(sprite, "unpause", SpriteState.PAUSED);
+        api(sprite, "unpause", () -> {
+            client.containers().containerUnpause(container(sprite));
+            return null;
+        });
+    }
+
+    @Override
+    public void hibernate(String sprite) {
+        requireCapability(Capability.HIBERNATE);
+        require(sprite, "hibernate", SpriteState.RUNNING);
+        api(sprite, "hibernate", () -> client.containers().containerCheckpoint(container(sprite), false, false, true, false, false, false, true, false));
+    }
+
+    @Override
+    public void wake(String sprite) {
+        requireCapability(Capability.HIBERNATE);
+        require(sprite, "wake", SpriteState.HIBERNATED);
+        api(sprite, "wake", () -> client.containers().containerRestore(container(sprite), null, false, true, false, false, false, false, false, true, false));
+    }
+
+    @Override
+    public void delete(String sprite, DeletePolicy policy) {
+        inspect(sprite).orElseThrow(() -> new SpriteNotFoundException(sprite));
+        api(sprite, "delete", () -> client.containers().containerDelete(container(sprite), true, false, 2, false));
+        if (policy == DeletePolicy.PURGE) {
+            for (String dir : List.of("home", "root")) {
+                api(sprite, "delete volume", () -> {
+                    try {
+                        client.volumes().volumeDelete(volume(sprite, dir), true);
+                    } catch (ApiException e) {
+                        if (e.getCode() != 404) {
+                            throw e;
+                        }
+                    }
+                    return null;
+                });
+            }
+        }
+    }
+
+    // ---- exec and files ----
+
+    @Override
+    public ExecResult exec(String sprite, ExecRequest request) {
+        require(sprite, "exec", SpriteState.RUNNING);
+        long t0 = System.nanoTime();
+        ExecCreateConfig config = new ExecCreateConfig().cmd(request.argv()).attachStdout(true).attachStderr(true)
+                .attachStdin(request.stdin().length > 0).tty(false)
+                .env(request.env().entrySet().stream().map(e -> e.getKey() + "=" + e.getValue()).toList());
+        if (request.user() != null) {
+            config.user(request.user());
+        }
+        if (request.workdir() != null) {
+            config.workingDir(request.workdir());
+        }
+        String id = api(sprite, "exec", () -> client.exec().containerExec(container(sprite), config)).getId();
+        AtomicBoolean timedOut = new AtomicBoolean();
+        try (ExecStream stream = ExecStream.start(client.socket(), id)) {
+            Thread watchdog = Thread.ofVirtual().start(() -> {
+                try {
+                    Thread.sleep(request.timeout());
+                    timedOut.set(true);
+                    kill(id);
+                    stream.close();
+                } catch (InterruptedException | IOException done) {
+                    // the command finished first
+                }
+            });
+            try {
+                if (request.stdin().length > 0) {
+                    stream.sendStdin(request.stdin());
+                }
+                stream.readToEnd();
+            } catch (IOException e) {
+                if (!timedOut.get()) {
+                    throw e;
+                }
+            } finally {
+                watchdog.interrupt();
+            }
+            if (timedOut.get()) {
+                throw new OperationTimeoutException(sprite, "exec " + request.argv().getFirst(), request.timeout());
+            }
+            int code = exitCode(sprite, id);
+            return new ExecResult(sprite, request.argv(), code, new String(stream.stdout(), StandardCharsets.UTF_8),
+                    new String(stream.stderr(), StandardCharsets.UTF_8), Duration.ofNanos(System.nanoTime() - t0));
+        } catch (IOException e) {
+            if (Thread.currentThread().isInterrupted()) {
+                kill(id);
+                throw new OperationInterruptedException(sprite, "exec", e);
+            }
+            throw new BackendException(NAME, sprite, 0, "exec " + request.argv().getFirst() + " failed: " + e.getMessage(),
+                    "Check that the Podman service runs (sudo scripts/host-setup.sh).", e);
+        }
+    }
+
+    /** The exit code, once Podman has recorded it (it may lag the end of the stream by a moment). */
+    private int exitCode(String sprite, String id) {
+        for (int i = 0; ; i++) {
+            InspectExecSession s = api(sprite, "exec inspect", () -> client.exec().execInspect(id));
+            if (!Boolean.TRUE.equals(s.getRunning()) || i > 200) {
+                return s.getExitCode() == null ? -1 : s.getExitCode();
+            }
+            sleep(Duration.ofMillis(5));
+        }
+    }
+
+    /** Kills a timed-out exec process. Podman has no call for it; the socket is local, so its host pid is ours to signal. */
+    private void kill(String execId) {
+        try {
+            Integer pid = client.exec().execInspect(execId).getPid();
+            if (pid != null && pid > 0) {
+                ProcessHandle.of(pid).ifPresent(p -> {
+                    p.descendants().forEach(ProcessHandle::destroyForcibly);
+                    p.destroyForcibly();
+                });
+            }
+        } catch (ApiException | RuntimeException ignored) {
+            // it ended on its own
+        }
+    }
+
+    @Override
+    public Console console(String sprite, ConsoleRequest request) {
+        throw new UnsupportedCapabilityException(Capability.CONSOLE, NAME, unsupportedReason(Capability.CONSOLE));
+    }
+
+    @Override
+    public void writeFile(String sprite, String path, InputStream content) {
+        require(sprite, "write a file in", SpriteState.RUNNING);
+        Path tmp = null;
+        try {
+            tmp = Files.createTempFile("puck-put-", ".bin");
+            Files.copy(content, tmp, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            Path tar = Files.createTempFile("puck-put-", ".tar");
+            try {
+                try (OutputStream out = Files.newOutputStream(tar)) {
+                    Tar.writeOne(path.substring(1), tmp, out);
+                }
+                HttpPut put = new HttpPut(PodmanClient.BASE + "/containers/" + container(sprite) + "/archive?path=/&pause=false");
+                put.setEntity(new FileEntity(tar.toFile(), ContentType.create("application/x-tar")));
+                client.http().execute(put, response -> {
+                    if (response.getCode() >= 300) {
+                        throw new IOException("HTTP " + response.getCode() + ": " + EntityUtils.toString(response.getEntity()));
+                    }
+                    EntityUtils.consume(response.getEntity());
+                    return null;
+                });
+            } finally {
+                Files.deleteIfExists(tar);
+            }
+        } catch (IOException e) {
+            throw new BackendException(NAME, sprite, 0, "cannot write " + path + ": " + e.getMessage(), "Check the path and that the disk is not full.", e);
+        } finally {
+            if (tmp != null) {
+                try {
+                    Files.deleteIfExists(tmp);
+                } catch (IOException ignored) {
+                    // a temp file left in /tmp is harmless
+                }
+            }
+        }
+    }
+
+    @Override
+    public void readFile(String sprite, String path, OutputStream sink) {
+        require(sprite, "read a file from", SpriteState.RUNNING);
+        HttpGet get = new HttpGet(PodmanClient.BASE + "/containers/" + container(sprite) + "/archive?path=" + URLEncoder.encode(path, StandardCharsets.UTF_8));
+        try {
+            client.http().execute(get, response -> {
+                if (response.getCode() == 404) {
+                    throw new BackendException(NAME, sprite, 404, "there is no file " + path + " in sprite '" + sprite + "'.", "Check the path.", null);
+                }
+                if (response.getCode() >= 300) {
+                    throw new IOException("HTTP " + response.getCode() + ": " + EntityUtils.toString(response.getEntity()));
+                }
+                try (InputStream in = response.getEntity().getContent()) {
+                    if (!Tar.readOne(in, sink)) {
+                        throw new BackendException(NAME, sprite, 0, path + " in sprite '" + sprite + "' is not a regular file.", "Read a file, not a directory.", null);
+                    }
+                }
+                return null;
+            });
+        } catch (IOException e) {
+            throw new BackendException(NAME, sprite, 0, "cannot read " + path + ": " + e.getMessage(), "Check the path.", e);
+        }
+    }
+
+    // ---- readiness and reachability ----
+
+    @Override
+    public boolean isReady(String sprite, Readiness check) {
+        return switch (check) {
+            case Readiness.None none -> true;
+            case Readiness.Port p -> {
+                try (Socket s = new Socket()) {
+                    s.connect(new InetSocketAddress(endpoint(sprite, p.port()).host(), p.port()), 300);
+                    yield true;
+                } catch (IOException e) {
+                    yield false;
+                }
+            }
+            case Readiness.Http h -> {
+                Endpoint ep = endpoint(sprite, h.port());
+                try {
+                    HttpResponse<Void> r = probes.send(HttpRequest.newBuilder(URI.create("http://" + ep.host() + ":" + ep.port() + h.path()))
+                            .timeout(Duration.ofSeconds(1)).build(), HttpResponse.BodyHandlers.discarding());
+                    yield r.statusCode() < 500;
+                } catch (IOException e) {
+                    yield false;
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new OperationInterruptedException(sprite, "readiness", e);
+                }
+            }
+            case Readiness.Command c -> exec(sprite, ExecRequest.of(c.argv()).withTimeout(Duration.ofSeconds(10))).succeeded();
+            case Readiness.All a -> a.checks().stream().allMatch(x -> isReady(sprite, x));
+        };
+    }
+
+    @Override
+    public Endpoint endpoint(String sprite, int port) {
+        InspectContainer c = inspectContainer(sprite).orElseThrow(() -> new SpriteNotFoundException(sprite));
+        return new Endpoint(ip(c).orElseThrow(() -> new IllegalSpriteStateException(sprite, info(c).state(), "reach",
+                "It has no address while it is not running; wake it first.")), port);
+    }
+
+    // ---- not yet ----
+
+    @Override
+    public Snapshot snapshot(String sprite, SnapshotId id, String label) {
+        throw new UnsupportedCapabilityException(Capability.SNAPSHOT, NAME, unsupportedReason(Capability.SNAPSHOT));
+    }
+
+    @Override
+    public void restore(String sprite, Snapshot snapshot) {
+        throw new UnsupportedCapabilityException(Capability.SNAPSHOT, NAME, unsupportedReason(Capability.SNAPSHOT));
+    }
+
+    @Override
+    public SpriteInfo fork(Snapshot snapshot, SpriteSpec spec) {
+        throw new UnsupportedCapabilityException(Capability.FORK, NAME, unsupportedReason(Capability.FORK));
+    }
+
+    @Override
+    public void deleteSnapshot(Snapshot snapshot) {
+        throw new UnsupportedCapabilityException(Capability.SNAPSHOT, NAME, unsupportedReason(Capability.SNAPSHOT));
+    }
+
+    @Override
+    public void close() {
+        client.close();
+    }
+
+    // ---- machinery ----
+
+    private interface Call<T> {
+        T run() throws ApiException;
+    }
+
+    /** Calls libpod and translates its errors at the SPI boundary. */
+    private <T> T api(String sprite, String operation, Call<T> call) {
+        try {
+            return call.run();
+        } catch (ApiException e) {
+            if (Thread.currentThread().isInterrupted()) {
+                throw new OperationInterruptedException(sprite, operation, e);
+            }
+            if (e.getCode() == 404 && sprite != null) {
+                throw new SpriteNotFoundException(sprite);
+            }
+            if (e.getCode() == 0) {
+                throw new BackendException(NAME, sprite, 0, "cannot reach the Podman service at " + client.socket() + " (" + e.getMessage() + ").",
+                        "Start it: sudo scripts/host-setup.sh (or `podman system service --time=0 unix://" + client.socket() + "`).", e);
+            }
+            throw new BackendException(NAME, sprite, e.getCode(), operation + ": " + client.message(e),
+                    "See the Podman service's log (/var/log/puck-podman-service.log); nothing was deleted.", e);
+        }
+    }
+
+    private Optional<InspectContainer> inspectContainer(String sprite) {
+        try {
+            return Optional.of(client.containers().containerInspect(container(sprite)));
+        } catch (ApiException e) {
+            if (e.getCode() == 404) {
+                return Optional.empty();
+            }
+            return Optional.of(api(sprite, "inspect", () -> {
+                throw e;
+            }));
+        }
+    }
+
+    private void require(String sprite, String operation, SpriteState needed) {
+        SpriteState state = inspect(sprite).orElseThrow(() -> new SpriteNotFoundException(sprite)).state();
+        if (state != needed) {
+            throw new IllegalSpriteStateException(sprite, state, operation, "The sprite must be " + needed + "; the engine wakes it first.");
+        }
+    }
+
+    private void requireCapability(Capability c) {
+        if (!capabilities.contains(c)) {
+            throw new UnsupportedCapabilityException(c, NAME, unsupportedReason(c));
+        }
+    }
+
+    private void requireImage(ImageRef image) {
+        try {
+            client.images().imageExists(image.reference());
+        } catch (ApiException e) {
+            if (e.getCode() == 404) {
+                throw new ImageNotFoundException(image, image.equals(ImageRef.DEFAULT)
+                        ? "Build the base image: sudo scripts/base-image.sh (it needs no registry)."
+                        : "Build or import it into rootful Podman first (podman build, podman import, podman pull).");
+            }
+            api(null, "image exists", () -> {
+                throw e;
+            });
+        }
+    }
+
+    private void ensureVolume(String sprite, String dir) {
+        String name = volume(sprite, dir);
+        try {
+            client.volumes().volumeExists(name);
+        } catch (ApiException e) {
+            if (e.getCode() != 404) {
+                api(sprite, "volume exists", () -> {
+                    throw e;
+                });
+            }
+            api(sprite, "create volume", () -> client.volumes().volumeCreate(new VolumeCreateOptions().name(name)
+                    .labels(Map.of(MANAGED, PUCK, SPRITE, sprite))));
+        }
+    }
+
+    private static Map<String, String> labelsFor(SpriteSpec spec) {
+        Map<String, String> labels = new LinkedHashMap<>();
+        labels.put(MANAGED, PUCK);
+        labels.put(SPRITE, spec.name());
+        labels.put(IDLE, spec.idleTimeout().toString());
+        labels.put(PORTS, spec.ports().stream().map(String::valueOf).collect(Collectors.joining(",")));
+        labels.put(ENV_KEYS, String.join(",", spec.env().keySet()));
+        spec.labels().forEach((k, v) -> labels.put(USER_LABEL + k, v));
+        return labels;
+    }
+
+    private static LinuxResources limits(Resources r) {
+        LinuxResources out = new LinuxResources();
+        if (r.memoryBytes() > 0) {
+            out.memory(new LinuxMemory().limit(r.memoryBytes()));
+        }
+        if (r.cpus() > 0) {
+            out.cpu(new LinuxCPU().period(100_000L).quota((long) (r.cpus() * 100_000)));
+        }
+        return out;
+    }
+
+    private static Map<String, String> labels(InspectContainer c) {
+        return c.getConfig() == null || c.getConfig().getLabels() == null ? Map.of() : c.getConfig().getLabels();
+    }
+
+    /** Rebuilds the spec from the container's labels and configuration: what adoption after a lost store needs. */
+    private SpriteInfo info(InspectContainer c) {
+        Map<String, String> labels = labels(c);
+        String name = labels.get(SPRITE);
+        Map<String, String> env = new LinkedHashMap<>();
+        List<String> keys = Arrays.stream(labels.getOrDefault(ENV_KEYS, "").split(",")).filter(s -> !s.isEmpty()).toList();
+        for (String kv : c.getConfig().getEnv() == null ? List.<String>of() : c.getConfig().getEnv()) {
+            int eq = kv.indexOf('=');
+            if (eq > 0 && keys.contains(kv.substring(0, eq))) {
+                env.put(kv.substring(0, eq), kv.substring(eq + 1));
+            }
+        }
+        Map<String, String> user = new LinkedHashMap<>();
+        labels.forEach((k, v) -> {
+            if (k.startsWith(USER_LABEL)) {
+                user.put(k.substring(USER_LABEL.length()), v);
+            }
+        });
+        List<Integer> ports = Arrays.stream(labels.getOrDefault(PORTS, "").split(",")).filter(s -> !s.isEmpty()).map(Integer::valueOf).toList();
+        SpriteSpec spec = SpriteSpec.named(name).toBuilder().image(ImageRef.of(imageOf(c)))
+                .idleTimeout(Duration.parse(labels.getOrDefault(IDLE, SpriteSpec.DEFAULT_IDLE_TIMEOUT.toString())))
+                .env(env).ports(ports).build();
+        for (var e : user.entrySet()) {
+            spec = spec.withLabel(e.getKey(), e.getValue());
+        }
+        Instant created = parse(c.getCreated()).orElse(clock.instant());
+        InspectContainerState st = c.getState();
+        Instant since = parse(st == null ? null : st.getRestoredAt()).or(() -> parse(st == null ? null : st.getCheckpointedAt())).orElse(created);
+        Map<String, String> attributes = new LinkedHashMap<>();
+        attributes.put("container", c.getName());
+        attributes.put("container.id", c.getId());
+        ip(c).ifPresent(ip -> attributes.put("ip", ip));
+        attributes.put("podman.status", st == null ? "unknown" : String.valueOf(st.getStatus()));
+        return new SpriteInfo(name, state(st), spec, NAME, created, since, attributes);
+    }
+
+    private static String imageOf(InspectContainer c) {
+        String image = c.getImageName() != null ? c.getImageName() : c.getConfig().getImage();
+        return image.startsWith("localhost/") || image.contains("/") || image.contains(":") ? image : image + ":latest";
+    }
+
+    static SpriteState state(InspectContainerState st) {
+        if (st == null || st.getStatus() == null) {
+            return SpriteState.FAILED;
+        }
+        return switch (st.getStatus()) {
+            case "running" -> SpriteState.RUNNING;
+            case "paused" -> SpriteState.PAUSED;
+            case "created", "configured", "initialized" -> SpriteState.CREATING;
+            case "removing" -> SpriteState.DELETING;
+            case "exited", "stopped" -> Boolean.TRUE.equals(st.getCheckpointed()) ? SpriteState.HIBERNATED : SpriteState.FAILED;
+            default -> SpriteState.FAILED;
+        };
+    }
+
+    private static Optional<String> ip(InspectContainer c) {
+        if (c.getNetworkSettings() == null) {
+            return Optional.empty();
+        }
+        String ip = c.getNetworkSettings().getIpAddress();
+        if ((ip == null || ip.isEmpty()) && c.getNetworkSettings().getNetworks() != null) {
+            ip = c.getNetworkSettings().getNetworks().values().stream().map(InspectNetwork::getIpAddress)
+                    .filter(s -> s != null && !s.isEmpty()).findFirst().orElse(null);
+        }
+        return Optional.ofNullable(ip).filter(s -> !s.isEmpty());
+    }
+
+    private static Optional<Instant> parse(String time) {
+        if (time == null || time.isEmpty() || time.startsWith("0001-")) {
+            return Optional.empty();
+        }
+        try {
+            return Optional.of(OffsetDateTime.parse(time).toInstant());
+        } catch (RuntimeException e) {
+            return Optional.empty();
+        }
+    }
+
+    private static void quietly(Call<?> call) {
+        try {
+            call.run();
+        } catch (ApiException | RuntimeException ignored) {
+            // best effort clean-up; the original failure is the one reported
+        }
+    }
+
+    private static void sleep(Duration d) {
+        try {
+            Thread.sleep(d);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new OperationInterruptedException(null, "exec", e);
+        }
+    }
+}
