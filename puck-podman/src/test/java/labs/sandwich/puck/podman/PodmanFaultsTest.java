@@ -1,0 +1,55 @@
+package labs.sandwich.puck.podman;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.Map;
+import java.util.Optional;
+import labs.sandwich.puck.api.BackendException;
+import labs.sandwich.puck.api.SpriteAlreadyExistsException;
+import labs.sandwich.puck.api.SpriteInfo;
+import labs.sandwich.puck.api.SpriteSpec;
+import labs.sandwich.puck.podman.internal.PodmanClient;
+import labs.sandwich.puck.podman.internal.PodmanRuntime;
+import labs.sandwich.puck.podman.internal.libpod.model.SpecGenerator;
+import labs.sandwich.puck.spi.SpriteRuntime;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** A name held by a foreign container, and a dead service: clear errors, nothing touched. */
+class PodmanFaultsTest {
+    @TempDir
+    Path tmp;
+
+    @Test
+    void aForeignContainerHoldingTheNameIsRefusedAndNeverTouched() throws Exception {
+        String name = "foreign-" + Long.toHexString(System.nanoTime());
+        try (PodmanClient client = new PodmanClient(Path.of("/run/podman/podman.sock")); SpriteRuntime runtime = PodmanTests.runtime()) {
+            client.containers().containerCreate(new SpecGenerator().name("puck-" + name).image("localhost/puck/base:bookworm")
+                    .labels(Map.of("owner", "someone-else")));
+            try {
+                assertThatThrownBy(() -> runtime.create(SpriteSpec.named(name)))
+                        .isInstanceOf(SpriteAlreadyExistsException.class)
+                        .hasMessageContaining("not managed by Puck");
+                assertThat(runtime.inspect(name)).as("not adopted").isEmpty();
+                assertThat(runtime.list()).extracting(SpriteInfo::name).doesNotContain(name);
+                assertThat(client.containers().containerInspect("puck-" + name).getConfig().getLabels()).containsEntry("owner", "someone-else");
+            } finally {
+                client.containers().containerDelete("puck-" + name, true, true, 0, false);
+            }
+        }
+    }
+
+    @Test
+    void aDeadServiceIsABackendErrorThatSaysHowToStartIt() {
+        try (PodmanRuntime runtime = new PodmanRuntime(new PodmanClient(tmp.resolve("dead.sock")), Clock.systemUTC(), Optional.empty())) {
+            assertThatThrownBy(runtime::list)
+                    .isInstanceOfSatisfying(BackendException.class, e -> {
+                        assertThat(e.getMessage()).contains("cannot reach the Podman service", "dead.sock");
+                        assertThat(e.remedy()).hasValueSatisfying(r -> assertThat(r).contains("host-setup.sh"));
+                    });
+        }
+    }
+}
