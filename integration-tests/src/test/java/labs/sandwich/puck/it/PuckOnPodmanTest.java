@@ -8,25 +8,12 @@ import labs.sandwich.puck.api.DeletePolicy;
 import labs.sandwich.puck.api.Sprite;
 import labs.sandwich.puck.api.SpriteSpec;
 import labs.sandwich.puck.api.SpriteState;
+import labs.sandwich.puck.testkit.Workloads;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The user's path: Puck.open() discovers Podman through ServiceLoader, and a sprite sleeps and wakes with its memory. */
 class PuckOnPodmanTest {
-    /** A web server whose counter lives only in its memory. */
-    static final String COUNTER = """
-            import http.server
-            n = [0]
-            class H(http.server.BaseHTTPRequestHandler):
-                def do_GET(self):
-                    n[0] += 1
-                    self.send_response(200)
-                    self.end_headers()
-                    self.wfile.write(str(n[0]).encode())
-                def log_message(self, *a):
-                    pass
-            http.server.HTTPServer(("", 8080), H).serve_forever()
-            """;
     @TempDir
     Path tmp;
 
@@ -37,7 +24,7 @@ class PuckOnPodmanTest {
             assertThat(puck.runtimeName()).isEqualTo("podman");
             Sprite s = puck.create(SpriteSpec.named(name).withPorts(8080));
             try {
-                s.writeFile("/root/counter.py", COUNTER.getBytes(StandardCharsets.UTF_8));
+                s.writeFile("/root/counter.py", Workloads.PYTHON_COUNTER_SERVER.getBytes(StandardCharsets.UTF_8));
                 s.exec("sh", "-c", "nohup python3 /root/counter.py >/dev/null 2>&1 &").orThrow();
                 s.exec("apt-get", "--version").orThrow();
                 s.writeFile("/etc/puck-was-here", "yes".getBytes(StandardCharsets.UTF_8));

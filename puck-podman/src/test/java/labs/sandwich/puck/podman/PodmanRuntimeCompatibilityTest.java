@@ -16,6 +16,7 @@ import labs.sandwich.puck.api.ExecRequest;
 import labs.sandwich.puck.api.Snapshot;
 import labs.sandwich.puck.spi.SpriteRuntime;
 import labs.sandwich.puck.testkit.SpriteRuntimeCompatibilityKit;
+import labs.sandwich.puck.testkit.Workloads;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 
@@ -25,20 +26,6 @@ import org.junit.jupiter.api.BeforeAll;
  * its memory, started as a child of the sprite's init so that CRIU checkpoints it.
  */
 class PodmanRuntimeCompatibilityTest extends SpriteRuntimeCompatibilityKit {
-    static final String COUNTER = """
-            import http.server
-            n = [0]
-            class H(http.server.BaseHTTPRequestHandler):
-                def do_GET(self):
-                    n[0] += 1
-                    self.send_response(200)
-                    self.end_headers()
-                    self.wfile.write(str(n[0]).encode())
-                def log_message(self, *a):
-                    pass
-            http.server.HTTPServer(("", 8080), H).serve_forever()
-            """;
-
     static SpriteRuntime runtime;
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
@@ -70,7 +57,7 @@ class PodmanRuntimeCompatibilityTest extends SpriteRuntimeCompatibilityKit {
 
     @Override
     protected void startMemoryWorkload(String sprite) {
-        runtime.writeFile(sprite, "/root/counter.py", new ByteArrayInputStream(COUNTER.getBytes(StandardCharsets.UTF_8)));
+        runtime.writeFile(sprite, "/root/counter.py", new ByteArrayInputStream(Workloads.PYTHON_COUNTER_SERVER.getBytes(StandardCharsets.UTF_8)));
         // Through a shell that exits at once, so the server is reparented to the sprite's init and
         // belongs to the process tree CRIU dumps (an exec session's own process does not).
         runtime.exec(sprite, ExecRequest.of("sh", "-c", "nohup python3 /root/counter.py >/dev/null 2>&1 &")).orThrow();

@@ -199,8 +199,7 @@ public final class PodmanRuntime implements SpriteRuntime {
 
     @Override
     public void pause(String sprite) {
-        require(sprite, "pause", SpriteState.RUNNING);
-        api(sprite, "pause", () -> {
+        inState(sprite, "pause", SpriteState.RUNNING, () -> {
             client.containers().containerPause(container(sprite));
             return null;
         });
@@ -208,8 +207,7 @@ public final class PodmanRuntime implements SpriteRuntime {
 
     @Override
     public void unpause(String sprite) {
-        require(sprite, "unpause", SpriteState.PAUSED);
-        api(sprite, "unpause", () -> {
+        inState(sprite, "unpause", SpriteState.PAUSED, () -> {
             client.containers().containerUnpause(container(sprite));
             return null;
         });
@@ -218,15 +216,13 @@ public final class PodmanRuntime implements SpriteRuntime {
     @Override
     public void hibernate(String sprite) {
         requireCapability(Capability.HIBERNATE);
-        require(sprite, "hibernate", SpriteState.RUNNING);
-        api(sprite, "hibernate", () -> client.containers().containerCheckpoint(container(sprite), false, false, true, false, false, false, true, false));
+        inState(sprite, "hibernate", SpriteState.RUNNING, () -> client.containers().containerCheckpoint(container(sprite), false, false, true, false, false, false, true, false));
     }
 
     @Override
     public void wake(String sprite) {
         requireCapability(Capability.HIBERNATE);
-        require(sprite, "wake", SpriteState.HIBERNATED);
-        api(sprite, "wake", () -> client.containers().containerRestore(container(sprite), null, false, true, false, false, false, false, false, true, false));
+        inState(sprite, "wake", SpriteState.HIBERNATED, () -> client.containers().containerRestore(container(sprite), null, false, true, false, false, false, false, false, true, false));
     }
 
     @Override
@@ -253,7 +249,6 @@ public final class PodmanRuntime implements SpriteRuntime {
 
     @Override
     public ExecResult exec(String sprite, ExecRequest request) {
-        require(sprite, "exec", SpriteState.RUNNING);
         long t0 = System.nanoTime();
         ExecCreateConfig config = new ExecCreateConfig().cmd(request.argv()).attachStdout(true).attachStderr(true)
                 .attachStdin(request.stdin().length > 0).tty(false)
@@ -264,7 +259,7 @@ public final class PodmanRuntime implements SpriteRuntime {
         if (request.workdir() != null) {
             config.workingDir(request.workdir());
         }
-        String id = api(sprite, "exec", () -> client.exec().containerExec(container(sprite), config)).getId();
+        String id = inState(sprite, "exec", SpriteState.RUNNING, () -> client.exec().containerExec(container(sprite), config)).getId();
         AtomicBoolean timedOut = new AtomicBoolean();
         try (ExecStream stream = ExecStream.start(client.socket(), id)) {
             Thread watchdog = Thread.ofVirtual().start(() -> {
@@ -499,6 +494,20 @@ public final class PodmanRuntime implements SpriteRuntime {
             return Optional.of(api(sprite, "inspect", () -> {
                 throw e;
             }));
+        }
+    }
+
+    /**
+     * Calls libpod for an operation that needs the sprite in one state. The state is checked
+     * only when the call fails, to tell a wrong state from a real failure: an inspect on every
+     * call would cost the hot path (wake, pause, exec) a round trip.
+     */
+    private <T> T inState(String sprite, String operation, SpriteState needed, Call<T> call) {
+        try {
+            return api(sprite, operation, call);
+        } catch (BackendException e) {
+            require(sprite, operation, needed);
+            throw e;
         }
     }
 
