@@ -66,18 +66,19 @@ public final class Bench {
             long before = counter(ip(p));
             for (int i = -3; i < iterations; i++) {
                 boolean keep = i >= 0;
-                time(keep, "hibernate", "puck", p::hibernate);
-                time(keep, "hibernate", "rest", () -> post(raw, "/containers/puck-" + viaRest + "/checkpoint?tcpEstablished=true&fileLocks=true"));
-                time(keep, "hibernate", "cli", () -> cli("podman", "container", "checkpoint", "--tcp-established", "--file-locks", "puck-" + viaCli));
-                time(keep, "wake", "puck", p::wake);
-                time(keep, "wake", "rest", () -> post(raw, "/containers/puck-" + viaRest + "/restore?tcpEstablished=true&fileLocks=true"));
-                time(keep, "wake", "cli", () -> cli("podman", "container", "restore", "--tcp-established", "--file-locks", "puck-" + viaCli));
-                time(keep, "pause", "puck", p::pause);
-                time(keep, "pause", "rest", () -> post(raw, "/containers/puck-" + viaRest + "/pause"));
-                time(keep, "pause", "cli", () -> cli("podman", "pause", "puck-" + viaCli));
-                time(keep, "unpause", "puck", p::wake);
-                time(keep, "unpause", "rest", () -> post(raw, "/containers/puck-" + viaRest + "/unpause"));
-                time(keep, "unpause", "cli", () -> cli("podman", "unpause", "puck-" + viaCli));
+                int turn = i + 3; // who goes first rotates, so no side always follows the others' disk writes
+                trio(keep, turn, "hibernate", p::hibernate,
+                        () -> post(raw, "/containers/puck-" + viaRest + "/checkpoint?tcpEstablished=true&fileLocks=true"),
+                        () -> cli("podman", "container", "checkpoint", "--tcp-established", "--file-locks", "puck-" + viaCli));
+                trio(keep, turn, "wake", p::wake,
+                        () -> post(raw, "/containers/puck-" + viaRest + "/restore?tcpEstablished=true&fileLocks=true"),
+                        () -> cli("podman", "container", "restore", "--tcp-established", "--file-locks", "puck-" + viaCli));
+                trio(keep, turn, "pause", p::pause,
+                        () -> post(raw, "/containers/puck-" + viaRest + "/pause"),
+                        () -> cli("podman", "pause", "puck-" + viaCli));
+                trio(keep, turn, "unpause", p::wake,
+                        () -> post(raw, "/containers/puck-" + viaRest + "/unpause"),
+                        () -> cli("podman", "unpause", "puck-" + viaCli));
                 if (i < Math.min(iterations, 10)) {
                     String n = "bench-new-" + tag + "-" + (i + 3);
                     time(keep, "create → first exec", "puck", () -> puck.create(n).exec("true").orThrow());
@@ -102,6 +103,16 @@ public final class Bench {
         String text = report(iterations, memory);
         Files.writeString(report, text);
         System.out.println(text);
+    }
+
+    /** Times one operation three ways, starting with a different one each turn. */
+    private void trio(boolean keep, int turn, String op, Task puck, Task rest, Task cli) throws Exception {
+        String[] names = {"puck", "rest", "cli"};
+        Task[] tasks = {puck, rest, cli};
+        for (int k = 0; k < 3; k++) {
+            int j = (turn + k) % 3;
+            time(keep, op, names[j], tasks[j]);
+        }
     }
 
     private void time(boolean keep, String op, String how, Task task) throws Exception {
