@@ -69,7 +69,8 @@ public final class PodmanRuntimeProvider implements SpriteRuntimeProvider {
                 .orElseThrow(() -> new IllegalStateException("probe first: no Podman socket"));
         PodmanClient client = new PodmanClient(socket);
         try {
-            return new PodmanRuntime(client, context.clock(), checkpointProblem(client.system().systemInfo()));
+            return new PodmanRuntime(client, context.clock(), context.dataDirectory().resolve("podman").resolve("snapshots"),
+                    checkpointProblem(client.system().systemInfo()));
         } catch (ApiException e) {
             client.close();
             throw new labs.sandwich.puck.api.BackendException(PodmanRuntime.NAME, null, e.getCode(), "cannot read Podman's info: " + e.getMessage(), SETUP, e);

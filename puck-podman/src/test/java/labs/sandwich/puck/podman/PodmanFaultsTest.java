@@ -44,7 +44,7 @@ class PodmanFaultsTest {
 
     @Test
     void aDeadServiceIsABackendErrorThatSaysHowToStartIt() {
-        try (PodmanRuntime runtime = new PodmanRuntime(new PodmanClient(tmp.resolve("dead.sock")), Clock.systemUTC(), Optional.empty())) {
+        try (PodmanRuntime runtime = new PodmanRuntime(new PodmanClient(tmp.resolve("dead.sock")), Clock.systemUTC(), tmp, Optional.empty())) {
             assertThatThrownBy(runtime::list)
                     .isInstanceOfSatisfying(BackendException.class, e -> {
                         assertThat(e.getMessage()).contains("cannot reach the Podman service", "dead.sock");

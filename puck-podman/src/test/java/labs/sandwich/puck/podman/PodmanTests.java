@@ -19,7 +19,7 @@ final class PodmanTests {
 
     static SpriteRuntime runtime() {
         PodmanRuntimeProvider provider = new PodmanRuntimeProvider();
-        InMemoryRuntimeContext context = context(Path.of(System.getProperty("java.io.tmpdir")));
+        InMemoryRuntimeContext context = context(Path.of("target", "podman-test-data").toAbsolutePath());
         Probe probe = provider.probe(context);
         assertThat(probe).as("Podman must be set up for these tests (the README's test command does it): %s", probe)
                 .isInstanceOf(Probe.Available.class);

@@ -43,6 +43,7 @@ import labs.sandwich.puck.api.OperationTimeoutException;
 import labs.sandwich.puck.api.Readiness;
 import labs.sandwich.puck.api.Resources;
 import labs.sandwich.puck.api.Snapshot;
+import labs.sandwich.puck.api.SnapshotCorruptedException;
 import labs.sandwich.puck.api.SnapshotId;
 import labs.sandwich.puck.api.SpriteAlreadyExistsException;
 import labs.sandwich.puck.api.SpriteInfo;
@@ -88,32 +89,38 @@ public final class PodmanRuntime implements SpriteRuntime {
     private static final String PORTS = "puck.ports";
     private static final String ENV_KEYS = "puck.env-keys";
     private static final String USER_LABEL = "puck.user.";
-    private static final String NOT_YET = "not implemented yet by Puck's Podman runtime (snapshots, forks and the console arrive next)";
+    private static final String NOT_YET = "not implemented yet by Puck's Podman runtime (forks and the console arrive next)";
 
     private final PodmanClient client;
+    private final CheckpointArchives archives;
+    private final Path snapshotDir;
     private final Clock clock;
     private final Set<Capability> capabilities;
     private final Map<Capability, String> missing;
     private final HttpClient probes = HttpClient.newBuilder().connectTimeout(Duration.ofMillis(500)).build();
 
     /**
-     * @param client       the libpod client
-     * @param clock        the clock
+     * @param client        the libpod client
+     * @param clock         the clock
+     * @param snapshotDir   where exported snapshots are kept
      * @param canCheckpoint why checkpointing is impossible here, or empty when it works
      */
-    public PodmanRuntime(PodmanClient client, Clock clock, Optional<String> canCheckpoint) {
+    public PodmanRuntime(PodmanClient client, Clock clock, Path snapshotDir, Optional<String> canCheckpoint) {
         this.client = client;
+        this.archives = new CheckpointArchives(client);
+        this.snapshotDir = snapshotDir;
         this.clock = clock;
         Set<Capability> caps = EnumSet.of(Capability.EXEC, Capability.FILES, Capability.PAUSE, Capability.EXPOSE);
         Map<Capability, String> why = new LinkedHashMap<>();
         if (canCheckpoint.isEmpty()) {
             caps.add(Capability.HIBERNATE);
             caps.add(Capability.KEEP_TCP_CONNECTIONS);
+            caps.add(Capability.SNAPSHOT);
         } else {
             why.put(Capability.HIBERNATE, canCheckpoint.get());
             why.put(Capability.KEEP_TCP_CONNECTIONS, canCheckpoint.get());
+            why.put(Capability.SNAPSHOT, canCheckpoint.get());
         }
-        why.put(Capability.SNAPSHOT, canCheckpoint.orElse(NOT_YET));
         why.put(Capability.FORK, canCheckpoint.orElse(NOT_YET));
         why.put(Capability.CONSOLE, NOT_YET);
         this.capabilities = Set.copyOf(caps);
@@ -431,16 +438,118 @@ public final class PodmanRuntime implements SpriteRuntime {
                 "It has no address while it is not running; wake it first.")), port);
     }
 
-    // ---- not yet ----
+    // ---- snapshots ----
 
-    @Override
-    public Snapshot snapshot(String sprite, SnapshotId id, String label) {
-        throw new UnsupportedCapabilityException(Capability.SNAPSHOT, NAME, unsupportedReason(Capability.SNAPSHOT));
+    /**
+     * @param id a snapshot id
+     * @return where that snapshot's exported checkpoint is kept
+     */
+    public Path snapshotFile(SnapshotId id) {
+        return snapshotDir.resolve(id.value() + ".tar");
     }
 
     @Override
+    public Snapshot snapshot(String sprite, SnapshotId id, String label) {
+        requireCapability(Capability.SNAPSHOT);
+        require(sprite, "snapshot", SpriteState.RUNNING);
+        try {
+            CheckpointArchives.Archive a = archives.export(container(sprite), true, snapshotFile(id));
+            return new Snapshot(id, sprite, label, clock.instant(), a.size(), a.sha256(),
+                    EnumSet.of(Snapshot.Content.MEMORY, Snapshot.Content.FILESYSTEM, Snapshot.Content.VOLUMES));
+        } catch (IOException e) {
+            throw streamingFailure(sprite, "snapshot", e, "Check free disk space in " + snapshotDir + "; the sprite keeps running.");
+        }
+    }
+
+    /**
+     * Puts a sprite back to a snapshot. Podman imports a checkpoint only when neither the
+     * container nor its volumes exist, so the sprite's current state is first exported to a
+     * rollback archive (memory, files and volumes); only then are the container and its
+     * volumes removed and the snapshot imported. If the import fails, the rollback archive
+     * is imported instead; if that fails too, it is kept and named in the error. Nothing is
+     * lost on any path.
+     */
+    @Override
     public void restore(String sprite, Snapshot snapshot) {
-        throw new UnsupportedCapabilityException(Capability.SNAPSHOT, NAME, unsupportedReason(Capability.SNAPSHOT));
+        requireCapability(Capability.SNAPSHOT);
+        Path file = verified(snapshot);
+        SpriteState state = inspect(sprite).orElseThrow(() -> new SpriteNotFoundException(sprite)).state();
+        switch (state) {
+            case PAUSED -> unpause(sprite);
+            case HIBERNATED -> wake(sprite);
+            case RUNNING -> { }
+            default -> throw new IllegalSpriteStateException(sprite, state, "restore", "Wait for the current operation to finish.");
+        }
+        Path rollback = snapshotDir.resolve("rollback-" + sprite + "-" + System.nanoTime() + ".tar");
+        try {
+            archives.export(container(sprite), false, rollback);
+        } catch (IOException e) {
+            throw streamingFailure(sprite, "restore (saving the current state first)", e, "Nothing was changed; check free disk space in " + snapshotDir + ".");
+        }
+        removeContainerAndVolumes(sprite);
+        try {
+            archives.importArchive(file);
+        } catch (IOException failed) {
+            removeContainerAndVolumes(sprite);
+            try {
+                archives.importArchive(rollback);
+            } catch (IOException alsoFailed) {
+                failed.addSuppressed(alsoFailed);
+                throw new BackendException(NAME, sprite, 0, "restoring snapshot " + snapshot.id() + " failed (" + failed.getMessage()
+                        + "), and so did putting the sprite back as it was (" + alsoFailed.getMessage() + ").",
+                        "Nothing is lost: the sprite's state is in " + rollback + "; restore it with `podman container restore --import " + rollback + "`.", failed);
+            }
+            deleteQuietly(rollback);
+            throw streamingFailure(sprite, "restore", failed, "The sprite was put back as it was before the restore.");
+        }
+        deleteQuietly(rollback);
+    }
+
+    /** @return the snapshot's file, after checking its size and SHA-256 against the record */
+    private Path verified(Snapshot snapshot) {
+        Path file = snapshotFile(snapshot.id());
+        try {
+            if (!Files.isRegularFile(file)) {
+                throw new SnapshotCorruptedException(snapshot.sprite(), snapshot.id().value(), "its archive " + file + " is missing.");
+            }
+            long size = Files.size(file);
+            String sha = CheckpointArchives.sha256(file);
+            if (size != snapshot.sizeBytes() || !sha.equals(snapshot.sha256())) {
+                throw new SnapshotCorruptedException(snapshot.sprite(), snapshot.id().value(), "its archive " + file + " has " + size
+                        + " bytes and SHA-256 " + sha + ", but " + snapshot.sizeBytes() + " bytes and " + snapshot.sha256() + " were recorded.");
+            }
+            return file;
+        } catch (IOException e) {
+            throw new SnapshotCorruptedException(snapshot.sprite(), snapshot.id().value(), "its archive cannot be read: " + e.getMessage());
+        }
+    }
+
+    private void removeContainerAndVolumes(String sprite) {
+        quietly(() -> client.containers().containerDelete(container(sprite), true, true, 0, false));
+        for (String dir : List.of("home", "root")) {
+            quietly(() -> {
+                client.volumes().volumeDelete(volume(sprite, dir), true);
+                return null;
+            });
+        }
+    }
+
+    @Override
+    public void deleteSnapshot(Snapshot snapshot) {
+        deleteQuietly(snapshotFile(snapshot.id()));
+    }
+
+    private static void deleteQuietly(Path file) {
+        try {
+            Files.deleteIfExists(file);
+        } catch (IOException ignored) {
+            // a leftover archive wastes space but loses nothing
+        }
+    }
+
+    private static BackendException streamingFailure(String sprite, String operation, IOException e, String remedy) {
+        int status = e instanceof CheckpointArchives.PodmanCallException p ? p.status : 0;
+        return new BackendException(NAME, sprite, status, operation + " failed: " + e.getMessage(), remedy, e);
     }
 
     @Override
@@ -448,10 +557,6 @@ public final class PodmanRuntime implements SpriteRuntime {
         throw new UnsupportedCapabilityException(Capability.FORK, NAME, unsupportedReason(Capability.FORK));
     }
 
-    @Override
-    public void deleteSnapshot(Snapshot snapshot) {
-        throw new UnsupportedCapabilityException(Capability.SNAPSHOT, NAME, unsupportedReason(Capability.SNAPSHOT));
-    }
 
     @Override
     public void close() {
