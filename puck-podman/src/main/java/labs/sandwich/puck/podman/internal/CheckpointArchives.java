@@ -10,6 +10,7 @@ import java.security.DigestOutputStream;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
+import java.util.Map;
 import org.apache.hc.client5.http.classic.methods.HttpPost;
 import org.apache.hc.core5.http.ContentType;
 import org.apache.hc.core5.http.io.entity.EntityUtils;
@@ -75,6 +76,86 @@ final class CheckpointArchives {
             }
             return null;
         });
+    }
+
+    /**
+     * Restores a container from an exported checkpoint under a new name (a fork). Podman
+     * cannot combine a new name with established TCP connections, so none are restored.
+     */
+    void importAs(Path archive, String container) throws IOException {
+        HttpPost post = new HttpPost(PodmanClient.BASE + "/containers/import/restore?import=true&fileLocks=true&ignoreStaticIP=true&ignoreStaticMAC=true&name="
+                + java.net.URLEncoder.encode(container, java.nio.charset.StandardCharsets.UTF_8));
+        post.setEntity(new FileEntity(archive.toFile(), ContentType.create("application/x-tar")));
+        client.http().execute(post, r -> {
+            String body = r.getEntity() == null ? "" : EntityUtils.toString(r.getEntity());
+            if (r.getCode() >= 300) {
+                throw new PodmanCallException(r.getCode(), body);
+            }
+            return null;
+        });
+    }
+
+    /**
+     * Copies a checkpoint archive of sprite {@code from} so that it restores as sprite
+     * {@code to} with volumes of its own: Podman's import keeps the volume names recorded in
+     * the archive (and refuses while they exist), and offers no way to rename them, so the
+     * names are rewritten in the recorded container config ({@code config.dump}), in the OCI
+     * spec ({@code spec.dump}) and in the volume archives' names.
+     */
+    void rewriteForFork(Path archive, String from, String to, Path target) throws IOException {
+        Map<String, String> volumes = new java.util.LinkedHashMap<>();
+        for (String dir : java.util.List.of("home", "root")) {
+            volumes.put(PodmanRuntime.volume(from, dir), PodmanRuntime.volume(to, dir));
+        }
+        try (var in = new org.apache.commons.compress.archivers.tar.TarArchiveInputStream(Files.newInputStream(archive));
+                var out = new org.apache.commons.compress.archivers.tar.TarArchiveOutputStream(Files.newOutputStream(target))) {
+            out.setLongFileMode(org.apache.commons.compress.archivers.tar.TarArchiveOutputStream.LONGFILE_POSIX);
+            out.setBigNumberMode(org.apache.commons.compress.archivers.tar.TarArchiveOutputStream.BIGNUMBER_POSIX);
+            for (var e = in.getNextEntry(); e != null; e = in.getNextEntry()) {
+                String name = e.getName().startsWith("./") ? e.getName().substring(2) : e.getName();
+                byte[] rewritten = null;
+                if (name.equals("config.dump")) {
+                    rewritten = rewriteConfig(in.readAllBytes(), from, to, volumes);
+                } else if (name.equals("spec.dump")) {
+                    String spec = new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+                    for (var v : volumes.entrySet()) {
+                        spec = spec.replace("/volumes/" + v.getKey() + "/", "/volumes/" + v.getValue() + "/");
+                    }
+                    rewritten = spec.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+                } else if (name.startsWith("volumes/")) {
+                    String vol = name.substring("volumes/".length(), name.length() - ".tar".length());
+                    if (volumes.containsKey(vol)) {
+                        e.setName("volumes/" + volumes.get(vol) + ".tar");
+                    }
+                }
+                if (rewritten != null) {
+                    e.setSize(rewritten.length);
+                    out.putArchiveEntry(e);
+                    out.write(rewritten);
+                } else {
+                    out.putArchiveEntry(e);
+                    in.transferTo(out);
+                }
+                out.closeArchiveEntry();
+            }
+            out.finish();
+        }
+    }
+
+    /** The fork's own name, label and volumes in Podman's recorded container config. */
+    private byte[] rewriteConfig(byte[] json, String from, String to, Map<String, String> volumes) throws IOException {
+        var tree = (com.fasterxml.jackson.databind.node.ObjectNode) client.json().readTree(json);
+        tree.put("name", PodmanRuntime.container(to));
+        for (var v : tree.path("namedVolumes")) {
+            String name = v.path("volumeName").asText();
+            if (volumes.containsKey(name)) {
+                ((com.fasterxml.jackson.databind.node.ObjectNode) v).put("volumeName", volumes.get(name));
+            }
+        }
+        if (tree.path("labels") instanceof com.fasterxml.jackson.databind.node.ObjectNode labels && from.equals(labels.path(PodmanRuntime.SPRITE).asText())) {
+            labels.put(PodmanRuntime.SPRITE, to);
+        }
+        return client.json().writeValueAsBytes(tree);
     }
 
     /** @return the file's SHA-256, hex */

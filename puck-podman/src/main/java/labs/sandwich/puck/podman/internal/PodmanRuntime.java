@@ -84,12 +84,12 @@ public final class PodmanRuntime implements SpriteRuntime {
     public static final String NAME = "podman";
     static final String MANAGED = "managed-by";
     static final String PUCK = "puck";
-    private static final String SPRITE = "puck.sprite";
+    static final String SPRITE = "puck.sprite";
     private static final String IDLE = "puck.idle-timeout";
     private static final String PORTS = "puck.ports";
     private static final String ENV_KEYS = "puck.env-keys";
     private static final String USER_LABEL = "puck.user.";
-    private static final String NOT_YET = "not implemented yet by Puck's Podman runtime (forks and the console arrive next)";
+    private static final String NOT_YET = "not implemented yet by Puck's Podman runtime (the console arrives next)";
 
     private final PodmanClient client;
     private final CheckpointArchives archives;
@@ -116,12 +116,13 @@ public final class PodmanRuntime implements SpriteRuntime {
             caps.add(Capability.HIBERNATE);
             caps.add(Capability.KEEP_TCP_CONNECTIONS);
             caps.add(Capability.SNAPSHOT);
+            caps.add(Capability.FORK);
         } else {
             why.put(Capability.HIBERNATE, canCheckpoint.get());
             why.put(Capability.KEEP_TCP_CONNECTIONS, canCheckpoint.get());
             why.put(Capability.SNAPSHOT, canCheckpoint.get());
+            why.put(Capability.FORK, canCheckpoint.get());
         }
-        why.put(Capability.FORK, canCheckpoint.orElse(NOT_YET));
         why.put(Capability.CONSOLE, NOT_YET);
         this.capabilities = Set.copyOf(caps);
         this.missing = Map.copyOf(why);
@@ -552,9 +553,38 @@ public final class PodmanRuntime implements SpriteRuntime {
         return new BackendException(NAME, sprite, status, operation + " failed: " + e.getMessage(), remedy, e);
     }
 
+    /**
+     * Starts a new sprite from a snapshot: the archive is rewritten so the fork has its own
+     * name, label and volumes (seeded with the snapshot's contents), then imported under the
+     * new name. Open TCP connections are not carried into a fork: Podman cannot restore them
+     * under a new name, and two sprites cannot own one connection.
+     */
     @Override
     public SpriteInfo fork(Snapshot snapshot, SpriteSpec spec) {
-        throw new UnsupportedCapabilityException(Capability.FORK, NAME, unsupportedReason(Capability.FORK));
+        requireCapability(Capability.FORK);
+        Path file = verified(snapshot);
+        String name = spec.name();
+        if (inspectContainer(name).isPresent()) {
+            throw new SpriteAlreadyExistsException(name);
+        }
+        for (String dir : List.of("home", "root")) {
+            if (volumeExists(volume(name, dir))) {
+                // Kept by an earlier delete of a sprite with this name: never overwrite or remove them here.
+                throw new SpriteAlreadyExistsException(name, "the kept volume " + volume(name, dir)
+                        + " of a deleted sprite (create the sprite again to use it, or delete it with PURGE)");
+            }
+        }
+        Path rewritten = snapshotDir.resolve("fork-" + name + "-" + System.nanoTime() + ".tar");
+        try {
+            archives.rewriteForFork(file, snapshot.sprite(), name, rewritten);
+            archives.importAs(rewritten, container(name));
+        } catch (IOException e) {
+            removeContainerAndVolumes(name);
+            throw streamingFailure(name, "fork", e, "Nothing of the parent was touched. A snapshot taken while TCP connections were open cannot be forked: take it with none open.");
+        } finally {
+            deleteQuietly(rewritten);
+        }
+        return inspect(name).orElseThrow(() -> new BackendException(NAME, name, 0, "the fork vanished right after its restore.", "Check `podman ps -a`.", null));
     }
 
 
@@ -639,6 +669,20 @@ public final class PodmanRuntime implements SpriteRuntime {
                         : "Build or import it into rootful Podman first (podman build, podman import, podman pull).");
             }
             api(null, "image exists", () -> {
+                throw e;
+            });
+        }
+    }
+
+    private boolean volumeExists(String volume) {
+        try {
+            client.volumes().volumeExists(volume);
+            return true;
+        } catch (ApiException e) {
+            if (e.getCode() == 404) {
+                return false;
+            }
+            return api(null, "volume exists", () -> {
                 throw e;
             });
         }
