@@ -37,9 +37,26 @@ public final class ExecStream implements AutoCloseable {
      * @throws IOException if the connection fails or Podman refuses (the message is Podman's)
      */
     public static ExecStream start(Path socket, String id) throws IOException {
+        return start(socket, id, false, 0, 0);
+    }
+
+    /**
+     * Starts exec session {@code id}, with a terminal if {@code tty}: then the stream is raw
+     * bytes both ways (no frames), as a terminal is.
+     *
+     * @param socket  Podman's socket
+     * @param id      the exec session id (created with {@code Tty} set the same way)
+     * @param tty     whether the session has a terminal
+     * @param columns initial terminal width, if {@code tty}
+     * @param rows    initial terminal height, if {@code tty}
+     * @return the open stream
+     * @throws IOException if the connection fails or Podman refuses
+     */
+    public static ExecStream start(Path socket, String id, boolean tty, int columns, int rows) throws IOException {
         SocketChannel ch = SocketChannel.open(UnixDomainSocketAddress.of(socket));
         try {
-            byte[] body = "{\"Detach\":false,\"Tty\":false}".getBytes(StandardCharsets.US_ASCII);
+            byte[] body = (tty ? "{\"Detach\":false,\"Tty\":true,\"h\":" + rows + ",\"w\":" + columns + "}"
+                    : "{\"Detach\":false,\"Tty\":false}").getBytes(StandardCharsets.US_ASCII);
             String head = "POST /v5.0.0/libpod/exec/" + id + "/start HTTP/1.1\r\n"
                     + "Host: d\r\nContent-Type: application/json\r\nContent-Length: " + body.length + "\r\n"
                     + "Connection: Upgrade\r\nUpgrade: tcp\r\n\r\n";
@@ -87,6 +104,11 @@ public final class ExecStream implements AutoCloseable {
             (stream == 2 ? stderr : stdout).write(payload.array(), 0, length);
             header.clear();
         }
+    }
+
+    /** @return the raw connection, for a terminal session: what is written is typed, what is read is the screen */
+    SocketChannel channel() {
+        return channel;
     }
 
     /** @return what the command wrote to standard output so far */

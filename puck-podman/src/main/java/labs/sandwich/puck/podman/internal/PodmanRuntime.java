@@ -89,7 +89,6 @@ public final class PodmanRuntime implements SpriteRuntime {
     private static final String PORTS = "puck.ports";
     private static final String ENV_KEYS = "puck.env-keys";
     private static final String USER_LABEL = "puck.user.";
-    private static final String NOT_YET = "not implemented yet by Puck's Podman runtime (the console arrives next)";
 
     private final PodmanClient client;
     private final CheckpointArchives archives;
@@ -110,7 +109,7 @@ public final class PodmanRuntime implements SpriteRuntime {
         this.archives = new CheckpointArchives(client);
         this.snapshotDir = snapshotDir;
         this.clock = clock;
-        Set<Capability> caps = EnumSet.of(Capability.EXEC, Capability.FILES, Capability.PAUSE, Capability.EXPOSE);
+        Set<Capability> caps = EnumSet.of(Capability.EXEC, Capability.CONSOLE, Capability.FILES, Capability.PAUSE, Capability.EXPOSE);
         Map<Capability, String> why = new LinkedHashMap<>();
         if (canCheckpoint.isEmpty()) {
             caps.add(Capability.HIBERNATE);
@@ -123,7 +122,6 @@ public final class PodmanRuntime implements SpriteRuntime {
             why.put(Capability.SNAPSHOT, canCheckpoint.get());
             why.put(Capability.FORK, canCheckpoint.get());
         }
-        why.put(Capability.CONSOLE, NOT_YET);
         this.capabilities = Set.copyOf(caps);
         this.missing = Map.copyOf(why);
     }
@@ -334,9 +332,20 @@ public final class PodmanRuntime implements SpriteRuntime {
         }
     }
 
+    /**
+     * Opens a terminal: an exec session with a PTY; the screen's bytes and the keystrokes
+     * travel raw on the hijacked connection. Closing the console hangs the terminal up.
+     */
     @Override
     public Console console(String sprite, ConsoleRequest request) {
-        throw new UnsupportedCapabilityException(Capability.CONSOLE, NAME, unsupportedReason(Capability.CONSOLE));
+        ExecCreateConfig config = new ExecCreateConfig().cmd(request.argv()).attachStdin(true).attachStdout(true).attachStderr(true)
+                .tty(true).env(List.of("TERM=xterm-256color"));
+        String id = inState(sprite, "console", SpriteState.RUNNING, () -> client.exec().containerExec(container(sprite), config)).getId();
+        try {
+            return new PodmanConsole(client, id, ExecStream.start(client.socket(), id, true, request.columns(), request.rows()));
+        } catch (IOException e) {
+            throw new BackendException(NAME, sprite, 0, "opening a console failed: " + e.getMessage(), "Check that the Podman service runs (sudo scripts/host-setup.sh).", e);
+        }
     }
 
     @Override
