@@ -28,7 +28,7 @@ for arg in "$@"; do
   case "$arg" in
     --force) force=1 ;;
     --check) check_only=1 ;;
-    -h|--help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
     *) die "unknown argument '$arg' (use --force, --check or --help)" ;;
   esac
 done

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Sets this host up for Puck's Podman + CRIU backend, as root, idempotently:
-#   Podman >= 5 with runc, CRIU that passes `criu check`, iptables (CRIU locks a container's
-#   network with iptables-restore), Caddy >= 2.7, mmdebstrap (builds the base image without a
-#   registry), /etc/containers/containers.conf (runtime runc, ulimits below the hard limit),
-#   and a rootful `podman system service` on a unix socket, mode 0600.
+#   Podman >= 5 with runc, CRIU that passes `criu check` (and is >= 4.2 on Linux >= 6.16),
+#   iptables (CRIU locks a container's network with iptables-restore), Caddy >= 2.7,
+#   mmdebstrap (builds the base image without a registry), /etc/containers/containers.conf
+#   (runtime runc, ulimits below the hard limits), and a rootful `podman system service` on a
+#   unix socket, mode 0600.
 # It probes first: on a host already set up it changes nothing and returns in well under 2 s.
 # The distribution's own packages are used where they are good enough (Debian 13, recent
 # Ubuntu). On Debian 12 they are not (Podman 4.3 and CRIU 3.17 fail on new kernels): then it
@@ -48,7 +49,7 @@ for arg in "$@"; do
   case "$arg" in
     -y|--yes) yes_given=1 ;;
     --check) check_only=1 ;;
-    -h|--help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
     *) die "unknown argument '$arg' (use --yes, --check or --help)" ;;
   esac
 done
@@ -56,7 +57,10 @@ if [ "${PUCK_SETUP_YES:-}" = 1 ]; then yes_given=1; fi
 case "${CI:-}" in ""|0|false|FALSE|no) ;; *) yes_given=1 ;; esac
 
 # ---------------------------------------------------------------- probes (fast, read-only)
-version_ge() { dpkg --compare-versions "${1:-0}" ge "$2" 2>/dev/null; }
+version_ge() {
+  if command -v dpkg >/dev/null; then dpkg --compare-versions "${1:-0}" ge "$2" 2>/dev/null
+  else [ "$(printf '%s\n%s\n' "$2" "${1:-0}" | sort -V | head -n 1)" = "$2" ]; fi
+}
 podman_version() { podman version --format '{{.Client.Version}}' 2>/dev/null || echo 0; }
 criu_version() { criu --version 2>/dev/null | awk '/Version/ {print $2}'; }
 caddy_version() { caddy version 2>/dev/null | awk '{sub(/^v/, "", $1); print $1}'; }
@@ -86,7 +90,14 @@ conf_target() {
 }
 
 podman_ok() { command -v podman >/dev/null && command -v runc >/dev/null && command -v conmon >/dev/null && version_ge "$(podman_version)" 5.0; }
-criu_ok() { local out; command -v criu >/dev/null && out=$(criu check 2>&1) && [[ "$out" == *"Looks good"* ]]; }
+# CRIU < 4.2 passes `criu check` on Linux >= 6.16 but cannot dump a process that holds a TCP
+# socket there ("sockets: Can't get 1:16 opt"), so the version counts too.
+kernel_ge() { version_ge "$(uname -r | sed 's/[^0-9.].*//')" "$1"; }
+criu_ok() {
+  local out
+  command -v criu >/dev/null && out=$(criu check 2>&1) && [[ "$out" == *"Looks good"* ]] \
+    && { ! kernel_ge 6.16 || version_ge "$(criu_version)" 4.2; }
+}
 tools_ok() { command -v iptables-restore >/dev/null && command -v mmdebstrap >/dev/null && command -v curl >/dev/null && [ -f /usr/share/keyrings/debian-archive-keyring.gpg ]; }
 caddy_ok() { command -v caddy >/dev/null && version_ge "$(caddy_version)" 2.7; }
 conf_ok() { local t; t=$(conf_target); [ -f "$t" ] && [ "$(cat "$t")" = "$(wanted_conf)" ]; }
@@ -103,7 +114,7 @@ service_ok() { local v; v=$(service_version) && version_ge "$v" 5.0; }
 missing() {
   local m=()
   podman_ok || m+=("podman>=5/runc/conmon")
-  criu_ok || m+=("criu (criu check)")
+  criu_ok || m+=("criu (criu check passing; >= 4.2 on Linux >= 6.16)")
   tools_ok || m+=("iptables/mmdebstrap/curl/debian-archive-keyring")
   caddy_ok || m+=("caddy>=2.7")
   conf_ok || m+=("$(conf_target)")
@@ -143,15 +154,31 @@ os_id=$(. /etc/os-release && echo "${ID:-}")
 # shellcheck source=/dev/null
 os_version=$(. /etc/os-release && echo "${VERSION_ID:-}")
 
-apt_get() {
-  printf '\n=== %s apt-get %s\n' "$(date -Is)" "$*" >>"$APT_LOG"
-  if ! apt-get -y -q -o DPkg::Lock::Timeout=300 -o Dpkg::Options::=--force-confdef \
-       -o Dpkg::Options::=--force-confold "$@" >>"$APT_LOG" 2>&1; then
-    tail -n 15 "$APT_LOG" | sed 's/^/  | /' >&2
-    die "apt-get $* failed (full output in $APT_LOG). Fix the apt error above and rerun."
+# apt-get with its output in $APT_LOG; on failure shows the tail and returns non-zero.
+apt_try() {
+  local out rc=0
+  out=$(mktemp)
+  apt-get -y -q -o DPkg::Lock::Timeout=300 -o Dpkg::Options::=--force-confdef \
+    -o Dpkg::Options::=--force-confold "$@" >"$out" 2>&1 || rc=$?
+  { printf '\n=== %s apt-get %s (exit %s)\n' "$(date -Is)" "$*" "$rc"; cat "$out"; } >>"$APT_LOG"
+  if [ "$rc" != 0 ]; then
+    { grep -E '^(E|W): ' "$out" || tail -n 5 "$out"; } | tail -n 5 | sed 's/^/  | /' >&2 || true
   fi
+  rm -f "$out"
+  return "$rc"
 }
-apt_update() { say "apt-get update"; apt_get update; }
+apt_get() { apt_try "$@" || die "apt-get $* failed (full output in $APT_LOG). Fix the apt error above and rerun."; }
+apt_update() {
+  say "apt-get update"
+  apt_try update && return 0
+  # A broken trixie/sid source that an earlier run added must not block the run that fixes it.
+  if have_suites; then
+    say "apt-get update failed; removing the trixie/sid sources this script added and retrying"
+    remove_suites
+    apt_try update && return 0
+  fi
+  die "apt-get update failed (full output in $APT_LOG). Fix the apt error above and rerun."
+}
 candidate() { apt-cache policy "$1" 2>/dev/null | awk '/Candidate:/ {print $2}' | grep -v '(none)' || true; }
 
 # The Debian mirror this host already uses, so that no host is named here.
@@ -183,8 +210,12 @@ Pin: release n=sid
 Pin-Priority: 50
 PIN
   say "added trixie (pin 100) and sid (pin 50) from $uri: ${PUCK_SOURCES[*]}, $PUCK_PIN"
+  say "apt-get update"
+  if ! apt_try update; then
+    remove_suites
+    die "apt-get update failed with trixie and sid added, so they were removed again (output in $APT_LOG). Fix the apt error above (or set PUCK_DEBIAN_MIRROR) and rerun."
+  fi
   changed+=("apt sources trixie+sid")
-  apt_update
 }
 remove_suites() { rm -f "${PUCK_SOURCES[@]}" "$PUCK_PIN"; }
 have_suites() { [ -f "${PUCK_SOURCES[0]}" ] && [ -f "${PUCK_SOURCES[1]}" ] && [ -f "$PUCK_PIN" ]; }
@@ -283,7 +314,7 @@ if ! podman_ok || ! criu_ok || ! tools_ok || ! caddy_ok; then
   fi
   step="package check"
   podman_ok || die "podman $(podman_version) with runc and conmon is still not there after the install; see $APT_LOG."
-  criu_ok || die "'criu check' still fails: $(criu check 2>&1 | tail -n 3 | tr '\n' ' ')"
+  criu_ok || die "criu $(criu_version) is not usable: 'criu check' says: $(criu check 2>&1 | tail -n 3 | tr '\n' ' ')(Linux >= 6.16 needs CRIU >= 4.2)."
   tools_ok || die "iptables-restore, mmdebstrap, curl or the Debian archive keyring is still missing; see $APT_LOG."
   caddy_ok || die "caddy $(caddy_version) is still older than 2.7; see $APT_LOG."
   say "packages: podman $(podman_version), criu $(criu_version), caddy $(caddy_version), iptables $(iptables_version)"
@@ -318,21 +349,38 @@ stop_ours() {
   if kill -0 "$pid" 2>/dev/null; then kill -9 "$pid" 2>/dev/null || true; fi
   rm -f "$PIDFILE"
 }
-start_service() {
-  mkdir -p "$(dirname "$SOCKET")"
-  rm -f "$SOCKET"
-  say "starting podman system service on unix://$SOCKET (log $SERVICE_LOG, pid file $PIDFILE)"
-  # No systemd here: a session of its own so that it outlives this script and its caller;
-  # the inner shell writes its own pid, which exec hands on to podman.
-  # shellcheck disable=SC2016
-  setsid nohup sh -c 'echo $$ > "$1"; exec podman system service --time=0 "unix://$2"' \
-    puck-podman-service "$PIDFILE" "$SOCKET" >>"$SERVICE_LOG" 2>&1 </dev/null 9>&- &
+wait_for_service() {
   local _
   for _ in $(seq 1 150); do
-    [ -S "$SOCKET" ] && chmod 0600 "$SOCKET" && service_ok && break
+    [ -S "$SOCKET" ] && chmod 0600 "$SOCKET" && service_ok && return 0
     sleep 0.1
   done
-  service_ok || die "the Podman service did not answer on $SOCKET within 15 s. Its log: $SERVICE_LOG (last lines: $(tail -n 3 "$SERVICE_LOG" 2>/dev/null | tr '\n' ' '))"
+  return 1
+}
+start_service() {
+  mkdir -p "$(dirname "$SOCKET")"
+  # Where systemd runs the host (not on these VMs), its podman.socket is the proper service.
+  if [ -d /run/systemd/system ] && [ "$SOCKET" = /run/podman/podman.sock ] \
+     && systemctl cat podman.socket >/dev/null 2>&1 && ! ours_running; then
+    say "enabling systemd's podman.socket"
+    if systemctl enable --now podman.socket >/dev/null 2>&1 && wait_for_service; then
+      changed+=("systemd podman.socket")
+      return 0
+    fi
+    say "podman.socket did not answer; starting the service by hand instead"
+    systemctl disable --now podman.socket >/dev/null 2>&1 || true
+  fi
+  rm -f "$SOCKET"
+  say "starting podman system service on unix://$SOCKET (log $SERVICE_LOG, pid file $PIDFILE)"
+  # No systemd: a session of its own so that it outlives this script and its caller (Maven),
+  # a clean environment (not the caller's TMPDIR or XDG_RUNTIME_DIR), and no inherited lock.
+  # The inner shell writes its own pid, which exec hands on to podman.
+  # shellcheck disable=SC2016
+  env -i PATH="$PATH" HOME="${HOME:-/root}" LANG=C.UTF-8 PODMAN_IGNORE_CGROUPSV1_WARNING=1 \
+    ${http_proxy:+http_proxy="$http_proxy"} ${https_proxy:+https_proxy="$https_proxy"} ${no_proxy:+no_proxy="$no_proxy"} \
+    setsid nohup sh -c 'echo $$ > "$1"; exec podman system service --time=0 "unix://$2"' \
+    puck-podman-service "$PIDFILE" "$SOCKET" >>"$SERVICE_LOG" 2>&1 </dev/null 9>&- &
+  wait_for_service || die "the Podman service did not answer on $SOCKET within 15 s. Its log: $SERVICE_LOG (last lines: $(tail -n 3 "$SERVICE_LOG" 2>/dev/null | tr '\n' ' '))"
   changed+=("podman service (pid $(cat "$PIDFILE"))")
 }
 # The runtime the running service uses (a service started before containers.conf was
@@ -356,14 +404,14 @@ if service_ok; then
 else
   v=$(service_version || true)
   if ours_running; then
-    say "the Podman service (pid $(cat "$PIDFILE")) ${v:+is version $v}${v:-does not answer}; restarting it"
+    say "the Podman service (pid $(cat "$PIDFILE")) $(if [ -n "$v" ]; then echo "is version $v"; else echo "does not answer"; fi); restarting it"
     stop_ours
   elif [ -n "$v" ]; then
     die "a Podman $v service not started by this script answers on $SOCKET; Puck needs >= 5. Stop it (or set PUCK_PODMAN_SOCKET to another path) and rerun."
   fi
   start_service
 fi
-[ "$(stat -c %a "$SOCKET")" = 600 ] || chmod 0600 "$SOCKET"
+if ours_running && [ "$(stat -c %a "$SOCKET")" != 600 ]; then chmod 0600 "$SOCKET"; fi
 
 step="final check"
 todo=$(missing)
