@@ -43,6 +43,38 @@ class PodmanFaultsTest {
     }
 
     @Test
+    void aFullDiskDuringASnapshotLeavesTheSpriteRunningAndNoPartialArchive() throws Exception {
+        Path tiny = java.nio.file.Files.createDirectories(tmp.resolve("tiny"));
+        run("mount", "-t", "tmpfs", "-o", "size=64k", "puck-test-tiny", tiny.toString());
+        String name = "full-" + Long.toHexString(System.nanoTime());
+        try (PodmanRuntime runtime = new PodmanRuntime(new PodmanClient(Path.of("/run/podman/podman.sock")), Clock.systemUTC(), tiny, Optional.empty())) {
+            runtime.create(SpriteSpec.named(name));
+            try {
+                assertThatThrownBy(() -> runtime.snapshot(name, labs.sandwich.puck.api.SnapshotId.random(), "x"))
+                        .isInstanceOfSatisfying(BackendException.class, e -> {
+                            assertThat(e.getMessage()).containsIgnoringCase("no space left");
+                            assertThat(e.remedy()).hasValueSatisfying(r -> assertThat(r).contains("free disk space", "keeps running"));
+                        });
+                assertThat(runtime.inspect(name).orElseThrow().state()).isEqualTo(labs.sandwich.puck.api.SpriteState.RUNNING);
+                assertThat(runtime.exec(name, labs.sandwich.puck.api.ExecRequest.of("echo", "fine")).stdout()).isEqualTo("fine\n");
+                try (var left = java.nio.file.Files.list(tiny)) {
+                    assertThat(left).as("no partial archive left behind").isEmpty();
+                }
+            } finally {
+                runtime.delete(name, labs.sandwich.puck.api.DeletePolicy.PURGE);
+            }
+        } finally {
+            run("umount", tiny.toString());
+        }
+    }
+
+    private static void run(String... argv) throws Exception {
+        Process p = new ProcessBuilder(argv).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes());
+        assertThat(p.waitFor()).as("%s: %s", String.join(" ", argv), out).isZero();
+    }
+
+    @Test
     void aDeadServiceIsABackendErrorThatSaysHowToStartIt() {
         try (PodmanRuntime runtime = new PodmanRuntime(new PodmanClient(tmp.resolve("dead.sock")), Clock.systemUTC(), tmp, Optional.empty())) {
             assertThatThrownBy(runtime::list)
