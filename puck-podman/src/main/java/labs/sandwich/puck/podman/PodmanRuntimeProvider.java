@@ -54,7 +54,8 @@ public final class PodmanRuntimeProvider implements SpriteRuntimeProvider {
             if (version == null || Integer.parseInt(version.split("\\.")[0]) < 5) {
                 return Probe.unavailable("Podman at " + socket.get() + " is version " + version + "; Puck needs 5 or newer.", SETUP);
             }
-            String checkpoint = checkpointProblem(client.system().systemInfo()).map(p -> "; cannot hibernate: " + p).orElse("; CRIU checkpoints");
+            String checkpoint = checkpointProblem(client.system().systemInfo()).map(p -> "; cannot hibernate: " + p)
+                    .orElse("; CRIU checkpoints" + caveats());
             return Probe.available("podman " + version + " at " + socket.get() + checkpoint);
         } catch (ApiException e) {
             return Probe.unavailable("the Podman socket " + socket.get() + " does not answer (" + e.getMessage() + ").", SETUP);
@@ -86,6 +87,27 @@ public final class PodmanRuntimeProvider implements SpriteRuntimeProvider {
             return Optional.of("CRIU is not installed (sudo scripts/host-setup.sh installs one that passes `criu check`)");
         }
         return Optional.empty();
+    }
+
+    /**
+     * Limits of this host that do not remove a capability but that users meet: without
+     * CAP_SYS_RESOURCE in the bounding set (as on some VMs), CRIU cannot dump a process that
+     * runs as a user other than root, so a sprite running such a process cannot hibernate.
+     */
+    static String caveats() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+                if (line.startsWith("CapBnd:")) {
+                    long bounding = Long.parseUnsignedLong(line.substring(7).strip(), 16);
+                    if ((bounding & (1L << 24)) == 0) {
+                        return " (but only processes running as root: this host lacks CAP_SYS_RESOURCE, which CRIU needs to dump other users' processes)";
+                    }
+                }
+            }
+        } catch (java.io.IOException | RuntimeException e) {
+            return "";
+        }
+        return "";
     }
 
     static List<Path> sockets(RuntimeContext context) {
