@@ -67,15 +67,7 @@ final class CheckpointArchives {
      * refuses while a container with its id or a volume of its volumes' names exists.
      */
     void importArchive(Path archive) throws IOException {
-        HttpPost post = new HttpPost(PodmanClient.BASE + "/containers/import/restore?import=true&tcpEstablished=true&fileLocks=true");
-        post.setEntity(new FileEntity(archive.toFile(), ContentType.create("application/x-tar")));
-        client.http().execute(post, r -> {
-            String body = r.getEntity() == null ? "" : EntityUtils.toString(r.getEntity());
-            if (r.getCode() >= 300) {
-                throw new PodmanCallException(r.getCode(), body);
-            }
-            return null;
-        });
+        restore(archive, "tcpEstablished=true");
     }
 
     /**
@@ -83,8 +75,11 @@ final class CheckpointArchives {
      * cannot combine a new name with established TCP connections, so none are restored.
      */
     void importAs(Path archive, String container) throws IOException {
-        HttpPost post = new HttpPost(PodmanClient.BASE + "/containers/import/restore?import=true&fileLocks=true&ignoreStaticIP=true&ignoreStaticMAC=true&name="
-                + java.net.URLEncoder.encode(container, java.nio.charset.StandardCharsets.UTF_8));
+        restore(archive, "ignoreStaticIP=true&ignoreStaticMAC=true&name=" + java.net.URLEncoder.encode(container, java.nio.charset.StandardCharsets.UTF_8));
+    }
+
+    private void restore(Path archive, String options) throws IOException {
+        HttpPost post = new HttpPost(PodmanClient.BASE + "/containers/import/restore?import=true&fileLocks=true&" + options);
         post.setEntity(new FileEntity(archive.toFile(), ContentType.create("application/x-tar")));
         client.http().execute(post, r -> {
             String body = r.getEntity() == null ? "" : EntityUtils.toString(r.getEntity());
