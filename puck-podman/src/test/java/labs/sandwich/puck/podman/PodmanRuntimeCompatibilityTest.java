@@ -34,14 +34,24 @@ class PodmanRuntimeCompatibilityTest extends SpriteRuntimeCompatibilityKit {
         runtime = PodmanTests.runtime();
     }
 
+    /** Every name this class used; other builds on the same host may run the kit at the same time. */
+    private static final java.util.Set<String> MADE = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+    @Override
+    protected String newName(String prefix) {
+        String name = super.newName(prefix);
+        MADE.add(name);
+        return name;
+    }
+
     @AfterAll
     static void closeAndCheckForLeaks() throws Exception {
-        assertThat(runtime.list()).extracting(labs.sandwich.puck.api.SpriteInfo::name).noneMatch(n -> n.startsWith("kit-"));
+        assertThat(runtime.list()).extracting(labs.sandwich.puck.api.SpriteInfo::name).doesNotContainAnyElementsOf(MADE);
         runtime.close();
         try (var client = new labs.sandwich.puck.podman.internal.PodmanClient(Path.of("/run/podman/podman.sock"))) {
             String filter = client.filters(Map.of("label", java.util.List.of("managed-by=puck")));
             assertThat(client.volumes().volumeList(filter)).as("volumes left behind")
-                    .noneMatch(v -> v.getName().startsWith("puck-kit-"));
+                    .noneMatch(v -> MADE.stream().anyMatch(n -> v.getName().startsWith("puck-" + n + "-")));
         }
     }
 
