@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.time.Duration;
+import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -16,26 +17,35 @@ import labs.sandwich.puck.api.Resources;
 import labs.sandwich.puck.api.SpriteSpec;
 
 /**
- * {@link SpriteSpec} to JSON and back, field by field with Jackson's tree model: the stored
- * format is explicit and versioned ({@code "v":1}), never whatever reflection makes of the
- * API types. Unknown fields are ignored so a newer Puck's additions do not break an older read.
+ * {@link SpriteSpec} to JSON and back, field by field with Jackson's tree model, so the stored
+ * format is written down here and never depends on what reflection makes of the API types.
+ *
+ * <p>Format {@code "v":1}: durations are ISO-8601 strings, readiness a tagged object
+ * ({@code {"type":"http","port":8080,"path":"/health"}}). Fields it does not know are ignored,
+ * so a newer Puck may add some; a change an older Puck could misread takes a new {@code v},
+ * which this one refuses.
  */
 public final class SpecCodec {
+    /** The format version written, and the only one read. */
+    static final int VERSION = 1;
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private SpecCodec() {}
 
-    /** @param spec a spec @return its JSON */
+    /**
+     * @param spec a spec
+     * @return its JSON, on one line
+     */
     public static String toJson(SpriteSpec spec) {
         ObjectNode n = JSON.createObjectNode();
-        n.put("v", 1);
+        n.put("v", VERSION);
         n.put("name", spec.name());
         n.put("image", spec.image().reference());
         n.put("idleTimeout", spec.idleTimeout().toString());
-        ObjectNode r = n.putObject("resources");
-        r.put("cpus", spec.resources().cpus());
-        r.put("memoryBytes", spec.resources().memoryBytes());
-        r.put("storageBytes", spec.resources().storageBytes());
+        n.putObject("resources")
+                .put("cpus", spec.resources().cpus())
+                .put("memoryBytes", spec.resources().memoryBytes())
+                .put("storageBytes", spec.resources().storageBytes());
         spec.env().forEach(n.putObject("env")::put);
         spec.ports().forEach(n.putArray("ports")::add);
         spec.sshKeys().forEach(n.putArray("sshKeys")::add);
@@ -44,17 +54,26 @@ public final class SpecCodec {
         return n.toString();
     }
 
-    /** @param json what {@link #toJson} wrote @return the spec, validated again */
+    /**
+     * @param json what {@link #toJson} wrote
+     * @return the spec, validated again by its constructor
+     * @throws IllegalArgumentException if it is not such JSON, or has another format version
+     * @throws labs.sandwich.puck.api.InvalidSpecException if a value is invalid
+     */
     public static SpriteSpec fromJson(String json) {
         JsonNode n;
         try {
             n = JSON.readTree(json);
         } catch (JsonProcessingException e) {
-            throw new IllegalArgumentException("stored spec is not JSON: " + e.getOriginalMessage(), e);
+            throw new IllegalArgumentException("The stored spec is not JSON: " + e.getOriginalMessage(), e);
+        }
+        int version = n.path("v").asInt(-1);
+        if (version != VERSION) {
+            throw new IllegalArgumentException("The stored spec has format version " + (version < 0 ? "(none)" : version)
+                    + "; this Puck reads version " + VERSION + ".");
         }
         JsonNode r = n.path("resources");
-        return new SpriteSpec(n.path("name").asText(), ImageRef.of(n.path("image").asText()),
-                Duration.parse(n.path("idleTimeout").asText()),
+        return new SpriteSpec(text(n, "name"), ImageRef.of(text(n, "image")), duration(text(n, "idleTimeout")),
                 new Resources(r.path("cpus").asDouble(), r.path("memoryBytes").asLong(), r.path("storageBytes").asLong()),
                 strings(n.path("env")), ints(n.path("ports")), texts(n.path("sshKeys")), strings(n.path("labels")),
                 readiness(n.path("readiness")));
@@ -67,30 +86,48 @@ public final class SpecCodec {
             case Readiness.Port p -> n.put("type", "port").put("port", p.port());
             case Readiness.Http h -> n.put("type", "http").put("port", h.port()).put("path", h.path());
             case Readiness.Command c -> {
-                n.put("type", "command");
-                c.argv().forEach(n.putArray("argv")::add);
+                ArrayNode argv = n.put("type", "command").putArray("argv");
+                c.argv().forEach(argv::add);
             }
             case Readiness.All a -> {
-                n.put("type", "all");
-                ArrayNode checks = n.putArray("checks");
-                a.checks().forEach(x -> checks.add(readiness(x)));
+                ArrayNode checks = n.put("type", "all").putArray("checks");
+                a.checks().forEach(check -> checks.add(readiness(check)));
             }
         }
         return n;
     }
 
     private static Readiness readiness(JsonNode n) {
-        return switch (n.path("type").asText("none")) {
+        String type = text(n, "type");
+        return switch (type) {
+            case "none" -> Readiness.NONE;
             case "port" -> new Readiness.Port(n.path("port").asInt());
-            case "http" -> new Readiness.Http(n.path("port").asInt(), n.path("path").asText());
+            case "http" -> new Readiness.Http(n.path("port").asInt(), text(n, "path"));
             case "command" -> new Readiness.Command(texts(n.path("argv")));
             case "all" -> {
                 List<Readiness> checks = new ArrayList<>();
-                n.path("checks").forEach(c -> checks.add(readiness(c)));
+                n.path("checks").forEach(check -> checks.add(readiness(check)));
                 yield new Readiness.All(checks);
             }
-            default -> Readiness.NONE;
+            // Treating an unknown check as none would report a sprite ready before it is.
+            default -> throw new IllegalArgumentException("The stored spec has an unknown readiness type '" + type + "'.");
         };
+    }
+
+    private static String text(JsonNode n, String field) {
+        JsonNode value = n.path(field);
+        if (!value.isTextual()) {
+            throw new IllegalArgumentException("The stored spec has no text field '" + field + "'.");
+        }
+        return value.asText();
+    }
+
+    private static Duration duration(String iso) {
+        try {
+            return Duration.parse(iso);
+        } catch (DateTimeParseException e) {
+            throw new IllegalArgumentException("The stored spec has an invalid duration '" + iso + "'.", e);
+        }
     }
 
     private static Map<String, String> strings(JsonNode n) {

@@ -9,8 +9,11 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Clock;
+import java.time.DateTimeException;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.LinkedHashMap;
@@ -18,7 +21,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.UnaryOperator;
 import java.util.stream.Collectors;
+import labs.sandwich.puck.api.InvalidSpecException;
 import labs.sandwich.puck.api.Snapshot;
 import labs.sandwich.puck.api.SnapshotId;
 import labs.sandwich.puck.api.SpriteAlreadyExistsException;
@@ -31,41 +37,57 @@ import labs.sandwich.puck.api.StoreVersionException;
 import labs.sandwich.puck.spi.BackendState;
 import org.jspecify.annotations.Nullable;
 import org.sqlite.SQLiteConfig;
-import org.sqlite.SQLiteDataSource;
-import org.sqlite.SQLiteException;
 
 /**
- * Puck's durable state: sprites, the journal of state changes, snapshots, runtimes' own
- * key-values and leases, in one SQLite file in WAL mode, shared safely by every process that
- * opens it. The schema is versioned ({@code PRAGMA user_version}) and migrated forward in
- * transactions; a file from a newer Puck is refused before anything is written. The file is
- * never deleted or rewritten to get past an error. Thread-safe: one connection, used under a lock.
+ * Puck's durable state in one SQLite file: sprites, the journal of their state changes,
+ * snapshots, runtimes' own key-values and leases. Every process using the file shares it
+ * safely: WAL mode, a busy timeout, and every write in a {@code BEGIN IMMEDIATE} transaction,
+ * so two writers queue for the lock instead of deadlocking on an upgrade.
+ *
+ * <p>The schema is versioned ({@code PRAGMA user_version}) and migrated forward one version per
+ * transaction; a file from a newer Puck is refused before anything is written. The file is
+ * never deleted or rewritten to get past an error.
+ *
+ * <p>Every method blocks, for at most the busy timeout when another process holds the write
+ * lock, and throws {@link StoreLockedException} after it; other SQLite failures are
+ * {@link StoreException}s. Thread-safe: one connection, used under a lock.
  */
 public final class StateStore implements AutoCloseable {
     /** The schema version this Puck writes and understands. */
     public static final int SCHEMA_VERSION = 1;
-    /** How long a write waits for another process's lock by default. */
-    static final Duration DEFAULT_BUSY_TIMEOUT = Duration.ofSeconds(10);
+    /** How long a call waits for another process's write lock unless told otherwise. */
+    static final Duration DEFAULT_BUSY_TIMEOUT = Duration.ofSeconds(5);
 
-    /** Migration {@code i} takes the schema from version {@code i} to {@code i + 1}. */
+    /** {@code MIGRATIONS.get(v)} takes the schema from version {@code v} to {@code v + 1}. */
     private static final List<List<String>> MIGRATIONS = List.of(List.of(
-            "CREATE TABLE sprites(name TEXT PRIMARY KEY, runtime TEXT NOT NULL, state TEXT NOT NULL, spec_json TEXT NOT NULL,"
-                    + " created_at TEXT NOT NULL, state_since TEXT NOT NULL)",
-            "CREATE TABLE journal(id INTEGER PRIMARY KEY AUTOINCREMENT, sprite TEXT NOT NULL, operation TEXT NOT NULL,"
-                    + " from_state TEXT NOT NULL, during_state TEXT NOT NULL, to_state TEXT, started_at TEXT NOT NULL, ended_at TEXT,"
-                    + " outcome TEXT, detail TEXT NOT NULL, pid INTEGER NOT NULL)",
+            """
+            CREATE TABLE sprites(name TEXT PRIMARY KEY, runtime TEXT NOT NULL, state TEXT NOT NULL, spec_json TEXT NOT NULL,
+                created_at TEXT NOT NULL, state_since TEXT NOT NULL)""",
+            """
+            CREATE TABLE journal(id INTEGER PRIMARY KEY AUTOINCREMENT, sprite TEXT NOT NULL, operation TEXT NOT NULL,
+                from_state TEXT NOT NULL, during_state TEXT NOT NULL, to_state TEXT, started_at TEXT NOT NULL, ended_at TEXT,
+                outcome TEXT, detail TEXT NOT NULL, pid INTEGER NOT NULL)""",
             "CREATE INDEX journal_unfinished ON journal(id) WHERE ended_at IS NULL",
             "CREATE INDEX journal_by_sprite ON journal(sprite, id)",
-            "CREATE TABLE snapshots(id TEXT PRIMARY KEY, sprite TEXT NOT NULL, label TEXT NOT NULL, created_at TEXT NOT NULL,"
-                    + " size_bytes INTEGER NOT NULL, sha256 TEXT NOT NULL, contents TEXT NOT NULL)",
-            "CREATE INDEX snapshots_by_sprite ON snapshots(sprite)",
+            """
+            CREATE TABLE snapshots(id TEXT PRIMARY KEY, sprite TEXT NOT NULL, label TEXT NOT NULL, created_at TEXT NOT NULL,
+                size_bytes INTEGER NOT NULL, sha256 TEXT NOT NULL, contents TEXT NOT NULL)""",
+            "CREATE INDEX snapshots_by_sprite ON snapshots(sprite, created_at)",
             "CREATE TABLE backend_state(owner TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY(owner, key))",
-            "CREATE TABLE leases(name TEXT PRIMARY KEY, holder TEXT NOT NULL, expires_at INTEGER NOT NULL)"));
+            "CREATE TABLE leases(name TEXT PRIMARY KEY, holder TEXT NOT NULL, expires_at TEXT NOT NULL)"));
+
+    /**
+     * Timestamps are UTC ISO-8601 text with all nine fraction digits: readable in {@code sqlite3},
+     * lossless for {@link Instant}, and fixed-width, so SQL compares them in time order.
+     */
+    private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("uuuu-MM-dd'T'HH:mm:ss.SSSSSSSSS'Z'").withZone(ZoneOffset.UTC);
+    private static final String DELETED = SpriteState.DELETED.name();
 
     private final Path file;
     private final Clock clock;
     private final Duration busyTimeout;
     private final Connection db;
+    private final ReentrantLock lock = new ReentrantLock(); // not synchronized: waiting virtual threads must not pin carriers on Java 21
     private final BackendState backendState = new Backend();
 
     private StateStore(Path file, Clock clock, Duration busyTimeout, Connection db) {
@@ -77,47 +99,52 @@ public final class StateStore implements AutoCloseable {
 
     /** @return {@code $XDG_DATA_HOME/puck/puck.db}, else {@code ~/.local/share/puck/puck.db} */
     public static Path defaultFile() {
-        String xdg = System.getenv("XDG_DATA_HOME");
-        Path base = xdg != null && !xdg.isBlank() ? Path.of(xdg) : Path.of(System.getProperty("user.home"), ".local", "share");
+        return defaultFile(System::getenv, System.getProperty("user.home"));
+    }
+
+    static Path defaultFile(UnaryOperator<@Nullable String> env, String home) {
+        String xdg = env.apply("XDG_DATA_HOME");
+        // The XDG spec says a relative value is invalid and must be ignored.
+        Path base = xdg != null && Path.of(xdg).isAbsolute() ? Path.of(xdg) : Path.of(home, ".local", "share");
         return base.resolve("puck").resolve("puck.db");
     }
 
     /**
-     * Opens (creating if absent) and migrates a store.
+     * Opens a store, creating the file and its directories if absent, and migrates it to
+     * {@link #SCHEMA_VERSION}. Waits at most 5 s for another process's lock.
      *
      * @param file  the SQLite file
-     * @param clock the clock for timestamps
-     * @return the open store
-     * @throws StoreCorruptedException if the file is not a readable Puck database
-     * @throws StoreVersionException   if it was written by a newer Puck
-     * @throws StoreLockedException    if another process holds it locked too long
-     * @throws StoreException          if it cannot be created or written
+     * @param clock the clock for the timestamps the store writes and for lease expiry
+     * @return the open store; close it
+     * @throws StoreCorruptedException if the file is not a readable SQLite database
+     * @throws StoreVersionException   if a newer Puck wrote it
+     * @throws StoreLockedException    if another process held it locked for longer than the busy timeout
+     * @throws StoreException          if it or its directory cannot be created or written
      */
     public static StateStore open(Path file, Clock clock) {
         return open(file, clock, DEFAULT_BUSY_TIMEOUT);
     }
 
+    /** As {@link #open(Path, Clock)}, waiting at most {@code busyTimeout} for a lock (tests use a short one). */
     static StateStore open(Path file, Clock clock, Duration busyTimeout) {
         Path abs = file.toAbsolutePath();
         try {
             Files.createDirectories(abs.getParent());
         } catch (IOException e) {
-            throw new StoreException(abs, "its directory cannot be created (" + e + ").",
-                    "Make " + abs.getParent() + " writable, or choose another place with Puck.builder().store(path) or PUCK_STORE.", e);
+            throw new StoreException(abs, "its directory " + abs.getParent() + " cannot be created (" + e + ").",
+                    "Create it or make its parent writable, or choose another store with Puck.builder().store(path) or PUCK_STORE.", e);
         }
         if (Files.exists(abs) && !Files.isRegularFile(abs)) {
-            throw new StoreException(abs, "it exists but is not a regular file.", "Point Puck at a file path, e.g. " + abs.resolve("puck.db") + ".", null);
+            throw new StoreException(abs, "it exists but is not a regular file.",
+                    "Point Puck at a file, e.g. " + abs.resolve("puck.db") + ", with Puck.builder().store(path) or PUCK_STORE.", null);
         }
         SQLiteConfig config = new SQLiteConfig();
         config.setBusyTimeout((int) Math.min(Integer.MAX_VALUE, busyTimeout.toMillis()));
         config.enforceForeignKeys(true);
-        // Write transactions take the write lock when they begin, so two writers never deadlock on an upgrade.
-        config.setTransactionMode(SQLiteConfig.TransactionMode.IMMEDIATE);
-        SQLiteDataSource source = new SQLiteDataSource(config);
-        source.setUrl("jdbc:sqlite:" + abs);
+        config.setSynchronous(SQLiteConfig.SynchronousMode.NORMAL); // in WAL: a crashed process loses nothing, a power cut at most the last commits
         Connection db;
         try {
-            db = source.getConnection();
+            db = config.createConnection("jdbc:sqlite:" + abs);
         } catch (SQLException e) {
             throw translate(abs, busyTimeout, e);
         }
@@ -131,48 +158,61 @@ public final class StateStore implements AutoCloseable {
         }
     }
 
-    /** Checks the file, refuses a newer schema, then (and only then) writes: WAL mode and migrations. */
+    /** Reads and checks first; only then writes (WAL mode, migrations), so a refused file is left as it was. */
     private void prepare() {
         sql(() -> {
             try (Statement st = db.createStatement()) {
-                int version;
-                try (ResultSet rs = st.executeQuery("PRAGMA user_version")) {
-                    version = rs.getInt(1);
-                }
-                if (version > SCHEMA_VERSION) {
-                    throw new StoreVersionException(file, version, SCHEMA_VERSION);
-                }
+                requireKnown(userVersion(st));
                 try (ResultSet rs = st.executeQuery("PRAGMA quick_check")) {
-                    String result = rs.getString(1);
-                    if (!"ok".equals(result)) {
-                        throw new StoreCorruptedException(file, "integrity check: " + result, null);
+                    // A truncated file can have a fine header; this reads every page once.
+                    if (!"ok".equals(rs.getString(1))) {
+                        throw new StoreCorruptedException(file, "integrity check: " + rs.getString(1), null);
                     }
                 }
-                try (ResultSet rs = st.executeQuery("PRAGMA journal_mode")) {
-                    if (!"wal".equalsIgnoreCase(rs.getString(1))) {
-                        st.execute("PRAGMA journal_mode=WAL");
-                    }
-                }
-                st.execute("PRAGMA synchronous=NORMAL");
-                for (int v = version; v < SCHEMA_VERSION; v++) {
-                    int target = v + 1;
-                    List<String> steps = MIGRATIONS.get(v);
-                    transaction(() -> {
-                        try (Statement m = db.createStatement()) {
-                            for (String step : steps) {
-                                m.execute(step);
-                            }
-                            m.execute("PRAGMA user_version = " + target);
-                        }
-                        return null;
-                    });
-                }
+                st.execute("PRAGMA journal_mode=WAL");
             }
             return null;
         });
+        int version;
+        do {
+            version = write(this::migrateOneVersion);
+        } while (version < SCHEMA_VERSION);
     }
 
-    /** @return the store file */
+    /**
+     * Migrates from the version it finds, re-read under the write lock so that two processes
+     * opening a new file at once migrate it once.
+     *
+     * @return the version now
+     */
+    private int migrateOneVersion() throws SQLException {
+        try (Statement st = db.createStatement()) {
+            int version = userVersion(st);
+            requireKnown(version);
+            if (version == SCHEMA_VERSION) {
+                return version;
+            }
+            for (String step : MIGRATIONS.get(version)) {
+                st.execute(step);
+            }
+            st.execute("PRAGMA user_version = " + (version + 1));
+            return version + 1;
+        }
+    }
+
+    private static int userVersion(Statement st) throws SQLException {
+        try (ResultSet rs = st.executeQuery("PRAGMA user_version")) {
+            return rs.getInt(1);
+        }
+    }
+
+    private void requireKnown(int version) {
+        if (version > SCHEMA_VERSION) {
+            throw new StoreVersionException(file, version, SCHEMA_VERSION);
+        }
+    }
+
+    /** @return the store file, absolute */
     public Path file() {
         return file;
     }
@@ -180,52 +220,65 @@ public final class StateStore implements AutoCloseable {
     // ---- sprites ----
 
     /**
-     * @param r the new sprite
-     * @throws SpriteAlreadyExistsException if a sprite of that name exists
+     * Records a new sprite. A {@link SpriteState#DELETED} row of the same name (left by a crash
+     * between a delete's end and its removal) is replaced.
+     *
+     * @param r the sprite
+     * @throws SpriteAlreadyExistsException if a live sprite has that name; nothing changes
      */
     public void insertSprite(SpriteRecord r) {
-        transaction(() -> {
-            try (PreparedStatement q = db.prepareStatement("SELECT state FROM sprites WHERE name = ?")) {
-                q.setString(1, r.name());
-                try (ResultSet rs = q.executeQuery()) {
-                    if (rs.next() && !SpriteState.DELETED.name().equals(rs.getString(1))) {
-                        throw new SpriteAlreadyExistsException(r.name());
-                    }
-                }
+        write(() -> {
+            if (!query("SELECT 1 FROM sprites WHERE name = ? AND state <> ?", rs -> 1, r.name(), DELETED).isEmpty()) {
+                throw new SpriteAlreadyExistsException(r.name());
             }
             update("INSERT OR REPLACE INTO sprites(name, runtime, state, spec_json, created_at, state_since) VALUES (?,?,?,?,?,?)",
-                    r.name(), r.runtime(), r.state().name(), SpecCodec.toJson(r.spec()), r.createdAt().toString(), r.stateSince().toString());
+                    r.name(), r.runtime(), r.state().name(), SpecCodec.toJson(r.spec()), time(r.createdAt()), time(r.stateSince()));
             return null;
         });
     }
 
-    /** @param name a sprite @return its record, unless absent or deleted */
+    /**
+     * @param name a sprite
+     * @return its record, unless absent or {@link SpriteState#DELETED}
+     * @throws StoreCorruptedException if its stored spec cannot be read
+     */
     public Optional<SpriteRecord> sprite(String name) {
-        List<SpriteRecord> found = sprites("SELECT * FROM sprites WHERE name = ? AND state <> 'DELETED'", name);
-        return found.stream().findFirst();
-    }
-
-    /** @return every live sprite, by name */
-    public List<SpriteRecord> sprites() {
-        return sprites("SELECT * FROM sprites WHERE state <> 'DELETED' ORDER BY name");
+        return read(() -> query("SELECT * FROM sprites WHERE name = ? AND state <> ?", this::spriteRow, name, DELETED).stream().findFirst());
     }
 
     /**
-     * Sets a sprite's state outside a journaled operation (reconciliation).
+     * @return every sprite but {@link SpriteState#DELETED} ones, by name
+     * @throws StoreCorruptedException if a stored spec cannot be read
+     */
+    public List<SpriteRecord> sprites() {
+        return read(() -> query("SELECT * FROM sprites WHERE state <> ? ORDER BY name", this::spriteRow, DELETED));
+    }
+
+    /**
+     * Sets a sprite's state, and its {@code stateSince} to now, without a journal entry: for
+     * reconciliation, which reports what the runtime already did.
      *
      * @param name  a sprite
      * @param state its state
-     * @throws SpriteNotFoundException if there is no such sprite
+     * @throws SpriteNotFoundException if it is absent or {@link SpriteState#DELETED}
      */
     public void setState(String name, SpriteState state) {
-        if (update("UPDATE sprites SET state = ?, state_since = ? WHERE name = ?", state.name(), now(), name) == 0) {
-            throw new SpriteNotFoundException(name);
-        }
+        write(() -> {
+            if (update("UPDATE sprites SET state = ?, state_since = ? WHERE name = ? AND state <> ?", state.name(), now(), name, DELETED) == 0) {
+                throw new SpriteNotFoundException(name);
+            }
+            return null;
+        });
     }
 
-    /** @param name a sprite whose record and runtime state go; its snapshots and journal stay */
+    /**
+     * Removes a sprite's record and its {@link #backendState()}; its journal and snapshot
+     * records stay. Absent sprites are ignored.
+     *
+     * @param name a sprite
+     */
     public void removeSprite(String name) {
-        transaction(() -> {
+        write(() -> {
             update("DELETE FROM sprites WHERE name = ?", name);
             update("DELETE FROM backend_state WHERE owner = ?", name);
             return null;
@@ -235,19 +288,24 @@ public final class StateStore implements AutoCloseable {
     // ---- journal ----
 
     /**
-     * Journals the start of a state change and moves the sprite to {@code during}, atomically.
+     * Journals the start of a state change and moves the sprite to {@code during}, in one
+     * transaction, before the runtime is called: a crash after this leaves an
+     * {@link #unfinished()} entry for reconciliation.
      *
      * @param sprite    the sprite
-     * @param operation the operation
+     * @param operation what is done, e.g. {@code hibernate}
      * @param from      its state before
      * @param during    its state while the operation runs
-     * @param detail    details worth keeping
-     * @return the journal entry's id, for {@link #end}
+     * @param detail    what is worth keeping about it (a snapshot id, an image); may be empty
+     * @return the entry's id, for {@link #end}
+     * @throws SpriteNotFoundException if the sprite is absent or {@link SpriteState#DELETED}; nothing is written
      */
     public long begin(String sprite, String operation, SpriteState from, SpriteState during, String detail) {
-        return transaction(() -> {
+        return write(() -> {
             String now = now();
-            update("UPDATE sprites SET state = ?, state_since = ? WHERE name = ?", during.name(), now, sprite);
+            if (update("UPDATE sprites SET state = ?, state_since = ? WHERE name = ? AND state <> ?", during.name(), now, sprite, DELETED) == 0) {
+                throw new SpriteNotFoundException(sprite);
+            }
             try (PreparedStatement q = db.prepareStatement(
                     "INSERT INTO journal(sprite, operation, from_state, during_state, started_at, detail, pid) VALUES (?,?,?,?,?,?,?)",
                     Statement.RETURN_GENERATED_KEYS)) {
@@ -262,62 +320,81 @@ public final class StateStore implements AutoCloseable {
     }
 
     /**
-     * Journals the end of a state change and moves the sprite to {@code to}, atomically.
+     * Journals the end of a state change and moves the sprite (if its row still exists) to
+     * {@code to}, in one transaction. An entry that was already ended, for instance by another
+     * process's reconciliation, stays as it is, and so does the sprite: the first end wins and a
+     * late one cannot overwrite a newer state.
      *
      * @param journalId what {@link #begin} returned
-     * @param to        the state after
-     * @param outcome   {@code ok} or what went wrong
+     * @param to        the sprite's state after
+     * @param outcome   {@code ok}, or what went wrong
+     * @throws IllegalArgumentException if there is no such entry
      */
     public void end(long journalId, SpriteState to, String outcome) {
-        transaction(() -> {
+        write(() -> {
             String now = now();
-            update("UPDATE journal SET ended_at = ?, to_state = ?, outcome = ? WHERE id = ?", now, to.name(), outcome, journalId);
-            update("UPDATE sprites SET state = ?, state_since = ? WHERE name = (SELECT sprite FROM journal WHERE id = ?)", to.name(), now, journalId);
+            if (update("UPDATE journal SET ended_at = ?, to_state = ?, outcome = ? WHERE id = ? AND ended_at IS NULL", now, to.name(), outcome, journalId) == 1) {
+                update("UPDATE sprites SET state = ?, state_since = ? WHERE name = (SELECT sprite FROM journal WHERE id = ?)", to.name(), now, journalId);
+            } else if (query("SELECT 1 FROM journal WHERE id = ?", rs -> 1, journalId).isEmpty()) {
+                throw new IllegalArgumentException("No journal entry " + journalId + " in " + file);
+            }
             return null;
         });
     }
 
-    /** @return journal entries begun and never ended, oldest first */
+    /** @return entries begun and not ended, oldest first: operations a crash (or a running process) left open */
     public List<JournalEntry> unfinished() {
-        return journal("SELECT * FROM journal WHERE ended_at IS NULL ORDER BY id");
+        return read(() -> query("SELECT * FROM journal WHERE ended_at IS NULL ORDER BY id", StateStore::journalRow));
     }
 
     /**
-     * @param sprite a sprite
-     * @param limit  at most this many
+     * @param sprite a sprite, present or removed
+     * @param limit  at most this many entries, {@code >= 0}
      * @return its journal, newest first
      */
     public List<JournalEntry> history(String sprite, int limit) {
-        return journal("SELECT * FROM journal WHERE sprite = ? ORDER BY id DESC LIMIT ?", sprite, limit);
+        if (limit < 0) {
+            throw new IllegalArgumentException("limit must be >= 0, was " + limit);
+        }
+        return read(() -> query("SELECT * FROM journal WHERE sprite = ? ORDER BY id DESC LIMIT ?", StateStore::journalRow, sprite, limit));
     }
 
     // ---- snapshots ----
 
-    /** @param s a snapshot to record */
+    /**
+     * @param s a snapshot to record
+     * @throws StoreException if one with that id is already recorded
+     */
     public void insertSnapshot(Snapshot s) {
-        update("INSERT INTO snapshots(id, sprite, label, created_at, size_bytes, sha256, contents) VALUES (?,?,?,?,?,?,?)",
-                s.id().value(), s.sprite(), s.label(), s.createdAt().toString(), s.sizeBytes(), s.sha256(),
-                s.contents().stream().map(Enum::name).sorted().collect(Collectors.joining(",")));
+        write(() -> update("INSERT INTO snapshots(id, sprite, label, created_at, size_bytes, sha256, contents) VALUES (?,?,?,?,?,?,?)",
+                s.id().value(), s.sprite(), s.label(), time(s.createdAt()), s.sizeBytes(), s.sha256(),
+                s.contents().stream().map(Enum::name).sorted().collect(Collectors.joining(","))));
     }
 
-    /** @param sprite a sprite @return its snapshots, oldest first */
+    /**
+     * @param sprite a sprite, present or removed
+     * @return the snapshots taken of it, oldest first
+     */
     public List<Snapshot> snapshots(String sprite) {
-        return snapshotRows("SELECT * FROM snapshots WHERE sprite = ? ORDER BY rowid", sprite);
+        return read(() -> query("SELECT * FROM snapshots WHERE sprite = ? ORDER BY created_at, rowid", StateStore::snapshotRow, sprite));
     }
 
-    /** @param id a snapshot id @return the snapshot, if recorded */
+    /**
+     * @param id a snapshot id
+     * @return that snapshot, if recorded
+     */
     public Optional<Snapshot> snapshot(SnapshotId id) {
-        return snapshotRows("SELECT * FROM snapshots WHERE id = ?", id.value()).stream().findFirst();
+        return read(() -> query("SELECT * FROM snapshots WHERE id = ?", StateStore::snapshotRow, id.value()).stream().findFirst());
     }
 
-    /** @param id a snapshot whose record goes */
+    /** @param id a snapshot whose record goes; absent ones are ignored */
     public void removeSnapshot(SnapshotId id) {
-        update("DELETE FROM snapshots WHERE id = ?", id.value());
+        write(() -> update("DELETE FROM snapshots WHERE id = ?", id.value()));
     }
 
     // ---- backend state ----
 
-    /** @return runtimes' durable key-values, in this store */
+    /** @return runtimes' durable key-values, kept in this store and shared with every process using it */
     public BackendState backendState() {
         return backendState;
     }
@@ -325,23 +402,26 @@ public final class StateStore implements AutoCloseable {
     private final class Backend implements BackendState {
         @Override
         public Optional<String> get(String owner, String key) {
-            return query("SELECT value FROM backend_state WHERE owner = ? AND key = ?", rs -> rs.getString(1), owner, key).stream().findFirst();
+            return read(() -> query("SELECT value FROM backend_state WHERE owner = ? AND key = ?", rs -> rs.getString(1), owner, key)
+                    .stream().findFirst());
         }
 
         @Override
         public void put(String owner, String key, String value) {
-            update("INSERT OR REPLACE INTO backend_state(owner, key, value) VALUES (?,?,?)", owner, key, value);
+            write(() -> update("INSERT INTO backend_state(owner, key, value) VALUES (?,?,?) ON CONFLICT(owner, key) DO UPDATE SET value = excluded.value",
+                    owner, key, value));
         }
 
         @Override
         public void remove(String owner, String key) {
-            update("DELETE FROM backend_state WHERE owner = ? AND key = ?", owner, key);
+            write(() -> update("DELETE FROM backend_state WHERE owner = ? AND key = ?", owner, key));
         }
 
         @Override
         public Map<String, String> all(String owner) {
             Map<String, String> out = new LinkedHashMap<>();
-            query("SELECT key, value FROM backend_state WHERE owner = ? ORDER BY key", rs -> out.put(rs.getString(1), rs.getString(2)), owner);
+            read(() -> query("SELECT key, value FROM backend_state WHERE owner = ? ORDER BY key", rs -> Map.entry(rs.getString(1), rs.getString(2)), owner))
+                    .forEach(e -> out.put(e.getKey(), e.getValue()));
             return out;
         }
     }
@@ -349,40 +429,55 @@ public final class StateStore implements AutoCloseable {
     // ---- leases ----
 
     /**
-     * Takes a named lease if it is free or expired, or renews it if {@code holder} has it.
+     * Takes a named lease if no one holds it or its holder let it expire, or renews it if
+     * {@code holder} already has it; atomic across processes. Expiry is judged by this store's clock.
      *
      * @param name   the lease, e.g. {@code idle-monitor}
-     * @param holder who asks, e.g. {@code pid@host}
-     * @param ttl    how long it lasts unless renewed
-     * @return whether {@code holder} now holds it
+     * @param holder who asks, e.g. {@code 4242@host}
+     * @param ttl    how long it lasts unless renewed; positive
+     * @return whether {@code holder} now holds it, until now + {@code ttl}
      */
     public boolean tryAcquireLease(String name, String holder, Duration ttl) {
-        return transaction(() -> {
-            long now = clock.millis();
-            List<String> current = query("SELECT holder FROM leases WHERE name = ? AND expires_at > ?", rs -> rs.getString(1), name, now);
-            if (!current.isEmpty() && !current.getFirst().equals(holder)) {
-                return false;
-            }
-            update("INSERT OR REPLACE INTO leases(name, holder, expires_at) VALUES (?,?,?)", name, holder, now + ttl.toMillis());
-            return true;
+        if (!ttl.isPositive()) {
+            throw new IllegalArgumentException("ttl must be positive, was " + ttl);
+        }
+        return write(() -> {
+            Instant now = clock.instant(); // read under the write lock, not before waiting for it
+            // One statement: the row is inserted, or updated only when it is ours or expired; no row changed = held by another.
+            return update("""
+                    INSERT INTO leases(name, holder, expires_at) VALUES (?,?,?)
+                    ON CONFLICT(name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
+                    WHERE leases.holder = excluded.holder OR leases.expires_at <= ?""",
+                    name, holder, time(now.plus(ttl)), time(now)) == 1;
         });
     }
 
-    /** @param name a lease @param holder releases it only if it holds it */
+    /**
+     * Gives a lease up, if {@code holder} holds it; otherwise does nothing.
+     *
+     * @param name   the lease
+     * @param holder who gives it up
+     */
     public void releaseLease(String name, String holder) {
-        update("DELETE FROM leases WHERE name = ? AND holder = ?", name, holder);
+        write(() -> update("DELETE FROM leases WHERE name = ? AND holder = ?", name, holder));
     }
 
-    /** Closes the connection; safe to call twice. */
+    /** Closes the connection. Idempotent; the store is unusable afterwards. */
     @Override
     public void close() {
-        synchronized (this) {
-            try {
-                db.close();
-            } catch (SQLException e) {
-                throw translate(file, busyTimeout, e);
-            }
+        lock.lock();
+        try {
+            db.close();
+        } catch (SQLException e) {
+            throw translate(file, busyTimeout, e);
+        } finally {
+            lock.unlock();
         }
+    }
+
+    @Override
+    public String toString() {
+        return "StateStore[" + file + "]";
     }
 
     // ---- machinery ----
@@ -395,117 +490,132 @@ public final class StateStore implements AutoCloseable {
         T read(ResultSet rs) throws SQLException;
     }
 
-    private synchronized <T> T sql(Work<T> work) {
+    /** Runs {@code work} under the lock, translating SQLite's errors. */
+    private <T> T sql(Work<T> work) {
+        lock.lock();
         try {
+            if (db.isClosed()) {
+                throw new IllegalStateException("The state store " + file + " is closed.");
+            }
             return work.run();
         } catch (SQLException e) {
             throw translate(file, busyTimeout, e);
+        } finally {
+            lock.unlock();
         }
     }
 
-    /** Runs {@code work} in one write transaction (BEGIN IMMEDIATE, see {@link #open}). */
-    private synchronized <T> T transaction(Work<T> work) {
+    /** Reads in autocommit mode: in WAL, each statement sees a consistent snapshot and never waits for a writer. */
+    private <T> T read(Work<T> work) {
+        return sql(work);
+    }
+
+    /**
+     * Runs {@code work} as one write transaction. {@code BEGIN IMMEDIATE} takes the write lock
+     * up front (waiting up to the busy timeout), so a transaction never fails half-way on an
+     * upgrade from read to write. Plain SQL rather than JDBC's auto-commit switch, whose commit
+     * in sqlite-jdbc immediately begins (and locks) the next transaction.
+     */
+    private <T> T write(Work<T> work) {
         return sql(() -> {
-            if (!db.getAutoCommit()) {
-                return work.run(); // already inside a transaction of this store
-            }
-            db.setAutoCommit(false);
-            boolean done = false;
-            try {
-                T result = work.run();
-                db.commit();
-                done = true;
-                return result;
-            } finally {
-                if (!done) {
+            try (Statement st = db.createStatement()) {
+                st.execute("BEGIN IMMEDIATE");
+                try {
+                    T result = work.run();
+                    st.execute("COMMIT");
+                    return result;
+                } catch (SQLException | RuntimeException e) {
                     try {
-                        db.rollback();
-                    } catch (SQLException ignored) {
-                        // the original failure is the one worth reporting
+                        st.execute("ROLLBACK");
+                    } catch (SQLException suppressed) {
+                        e.addSuppressed(suppressed);
                     }
+                    throw e;
                 }
-                db.setAutoCommit(true);
             }
         });
     }
 
-    private int update(String statement, Object... args) {
-        return sql(() -> {
-            try (PreparedStatement q = db.prepareStatement(statement)) {
-                bind(q, args);
-                return q.executeUpdate();
-            }
-        });
+    private int update(String statement, @Nullable Object... args) throws SQLException {
+        try (PreparedStatement q = db.prepareStatement(statement)) {
+            bind(q, args);
+            return q.executeUpdate();
+        }
     }
 
-    private <T> List<T> query(String statement, Row<T> row, Object... args) {
-        return sql(() -> {
-            try (PreparedStatement q = db.prepareStatement(statement)) {
-                bind(q, args);
-                List<T> out = new ArrayList<>();
-                try (ResultSet rs = q.executeQuery()) {
-                    while (rs.next()) {
-                        out.add(row.read(rs));
-                    }
+    private <T> List<T> query(String statement, Row<T> row, Object... args) throws SQLException {
+        try (PreparedStatement q = db.prepareStatement(statement)) {
+            bind(q, args);
+            List<T> out = new ArrayList<>();
+            try (ResultSet rs = q.executeQuery()) {
+                while (rs.next()) {
+                    out.add(row.read(rs));
                 }
-                return out;
             }
-        });
+            return out;
+        }
     }
 
-    private static void bind(PreparedStatement q, Object... args) throws SQLException {
+    private static void bind(PreparedStatement q, @Nullable Object... args) throws SQLException {
         for (int i = 0; i < args.length; i++) {
             q.setObject(i + 1, args[i]);
         }
     }
 
-    private List<SpriteRecord> sprites(String statement, Object... args) {
-        return query(statement, rs -> new SpriteRecord(rs.getString("name"), rs.getString("runtime"), SpriteState.valueOf(rs.getString("state")),
-                SpecCodec.fromJson(rs.getString("spec_json")), Instant.parse(rs.getString("created_at")), Instant.parse(rs.getString("state_since"))), args);
+    private SpriteRecord spriteRow(ResultSet rs) throws SQLException {
+        String name = rs.getString("name");
+        try {
+            return new SpriteRecord(name, rs.getString("runtime"), SpriteState.valueOf(rs.getString("state")),
+                    SpecCodec.fromJson(rs.getString("spec_json")), instant(rs.getString("created_at")), instant(rs.getString("state_since")));
+        } catch (IllegalArgumentException | DateTimeException | InvalidSpecException e) {
+            throw new StoreCorruptedException(file, "sprite '" + name + "' cannot be read: " + e.getMessage(), e);
+        }
     }
 
-    private List<JournalEntry> journal(String statement, Object... args) {
-        return query(statement, rs -> new JournalEntry(rs.getLong("id"), rs.getString("sprite"), rs.getString("operation"),
+    private static JournalEntry journalRow(ResultSet rs) throws SQLException {
+        String to = rs.getString("to_state");
+        String ended = rs.getString("ended_at");
+        return new JournalEntry(rs.getLong("id"), rs.getString("sprite"), rs.getString("operation"),
                 SpriteState.valueOf(rs.getString("from_state")), SpriteState.valueOf(rs.getString("during_state")),
-                state(rs.getString("to_state")), Instant.parse(rs.getString("started_at")), instant(rs.getString("ended_at")),
-                rs.getString("outcome"), rs.getString("detail"), rs.getLong("pid")), args);
+                to == null ? null : SpriteState.valueOf(to), instant(rs.getString("started_at")), ended == null ? null : instant(ended),
+                rs.getString("outcome"), rs.getString("detail"), rs.getLong("pid"));
     }
 
-    private List<Snapshot> snapshotRows(String statement, Object... args) {
-        return query(statement, rs -> {
-            Set<Snapshot.Content> contents = EnumSet.noneOf(Snapshot.Content.class);
-            for (String c : rs.getString("contents").split(",")) {
-                if (!c.isEmpty()) {
-                    contents.add(Snapshot.Content.valueOf(c));
-                }
+    private static Snapshot snapshotRow(ResultSet rs) throws SQLException {
+        Set<Snapshot.Content> contents = EnumSet.noneOf(Snapshot.Content.class);
+        for (String c : rs.getString("contents").split(",")) {
+            if (!c.isEmpty()) {
+                contents.add(Snapshot.Content.valueOf(c));
             }
-            return new Snapshot(new SnapshotId(rs.getString("id")), rs.getString("sprite"), rs.getString("label"),
-                    Instant.parse(rs.getString("created_at")), rs.getLong("size_bytes"), rs.getString("sha256"), contents);
-        }, args);
-    }
-
-    private static @Nullable SpriteState state(@Nullable String s) {
-        return s == null ? null : SpriteState.valueOf(s);
-    }
-
-    private static @Nullable Instant instant(@Nullable String s) {
-        return s == null ? null : Instant.parse(s);
+        }
+        return new Snapshot(new SnapshotId(rs.getString("id")), rs.getString("sprite"), rs.getString("label"),
+                instant(rs.getString("created_at")), rs.getLong("size_bytes"), rs.getString("sha256"), contents);
     }
 
     private String now() {
-        return clock.instant().toString();
+        return time(clock.instant());
     }
 
-    /** The one place SQLite's errors become Puck's. */
+    private static String time(Instant t) {
+        return TIME.format(t);
+    }
+
+    private static Instant instant(String text) {
+        return Instant.parse(text);
+    }
+
+    /** The one place SQLite's errors become Puck's. Primary result codes: https://sqlite.org/rescode.html */
     private static StoreException translate(Path file, Duration busyTimeout, SQLException e) {
-        int code = e instanceof SQLiteException s ? s.getResultCode().code & 0xff : e.getErrorCode() & 0xff;
-        return switch (code) {
-            case 5, 6 -> new StoreLockedException(file, busyTimeout, e);                 // BUSY, LOCKED
-            case 11, 26 -> new StoreCorruptedException(file, e.getMessage(), e);        // CORRUPT, NOTADB
-            case 13 -> new StoreException(file, "the disk is full (" + e.getMessage() + ").", "Free space on the disk holding " + file + ", then retry.", e);
+        return switch (e.getErrorCode() & 0xff) {
+            case 5, 6 -> new StoreLockedException(file, busyTimeout, e); // BUSY, LOCKED
+            case 11, 26 -> new StoreCorruptedException(file, e.getMessage(), e); // CORRUPT, NOTADB
+            case 13 -> new StoreException(file, "the disk is full (" + e.getMessage() + ").", // FULL
+                    "Free space on the disk holding " + file.getParent() + ", then retry.", e);
             case 3, 8, 14, 23 -> new StoreException(file, "it cannot be opened for writing (" + e.getMessage() + ").", // PERM, READONLY, CANTOPEN, AUTH
-                    "Check the permissions of " + file + " and its directory, or choose another store with PUCK_STORE.", e);
-            default -> new StoreException(file, "SQLite failed: " + e.getMessage(), "Retry; if it persists, check the file with `sqlite3 " + file + " 'PRAGMA integrity_check'`.", e);
+                    "Make " + file.getParent() + " and " + file.getFileName() + " writable by this user, "
+                            + "or choose another store with Puck.builder().store(path) or PUCK_STORE.", e);
+            default -> new StoreException(file, "SQLite failed: " + e.getMessage(),
+                    "Retry; if it persists, check the file with `sqlite3 " + file + " 'PRAGMA integrity_check'`.", e);
         };
     }
 }
