@@ -1,28 +1,27 @@
 package labs.sandwich.puck.testkit;
 
-import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
-import java.io.DataInputStream;
-import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.FileSystemException;
+import java.nio.file.NoSuchFileException;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
+import java.util.Collections;
 import java.util.EnumSet;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 import labs.sandwich.puck.api.BackendException;
 import labs.sandwich.puck.api.Capability;
@@ -34,6 +33,7 @@ import labs.sandwich.puck.api.ExecResult;
 import labs.sandwich.puck.api.IllegalSpriteStateException;
 import labs.sandwich.puck.api.ImageNotFoundException;
 import labs.sandwich.puck.api.ImageRef;
+import labs.sandwich.puck.api.InvalidSpecException;
 import labs.sandwich.puck.api.OperationInterruptedException;
 import labs.sandwich.puck.api.OperationTimeoutException;
 import labs.sandwich.puck.api.PuckException;
@@ -41,6 +41,7 @@ import labs.sandwich.puck.api.Readiness;
 import labs.sandwich.puck.api.Snapshot;
 import labs.sandwich.puck.api.SnapshotCorruptedException;
 import labs.sandwich.puck.api.SnapshotId;
+import labs.sandwich.puck.api.SnapshotNotFoundException;
 import labs.sandwich.puck.api.SpriteAlreadyExistsException;
 import labs.sandwich.puck.api.SpriteInfo;
 import labs.sandwich.puck.api.SpriteNotFoundException;
@@ -49,106 +50,134 @@ import labs.sandwich.puck.api.SpriteState;
 import labs.sandwich.puck.api.UnsupportedCapabilityException;
 import labs.sandwich.puck.spi.Endpoint;
 import labs.sandwich.puck.spi.SpriteRuntime;
+import org.jspecify.annotations.Nullable;
 
 /**
- * A faithful runtime without containers, for tests: it keeps the real state rules
- * ({@link SpriteState}), a file system per sprite with {@code /home} and {@code /root} as volumes
- * that survive a delete, a "memory" that hibernation moves to "disk" (so a hibernated sprite
- * holds none), snapshots stored as bytes with a real SHA-256 that restore verifies, and a few
- * built-in commands for exec:
+ * A faithful runtime without containers, for tests of the engine and of code that uses Puck.
+ * It keeps the rules a real backend keeps, so a test that passes here fails for the same
+ * reasons on Podman:
+ * <ul>
+ *   <li><b>States</b> move only as {@link SpriteState}'s table allows, and the SPI is strict:
+ *       pausing a paused sprite, waking a running one, or exec, files, console, snapshot and
+ *       readiness on anything but a {@code RUNNING} sprite throw
+ *       {@link IllegalSpriteStateException} and change nothing. Restore accepts a running,
+ *       paused or hibernated sprite; delete accepts any.</li>
+ *   <li><b>Files</b>: each sprite has a file system (directories tracked, {@code /root} the
+ *       working directory). {@code /home} and {@code /root} are volumes: kept by
+ *       {@code delete(KEEP_VOLUMES)} and found again by a sprite created with the same name,
+ *       removed by {@code PURGE}.</li>
+ *   <li><b>Memory</b>: what the sprite's processes hold (a counter, listening ports).
+ *       Hibernation moves it to disk, so a hibernated sprite holds no RAM
+ *       ({@link #memoryHeld}); wake brings it back.</li>
+ *   <li><b>Snapshots</b> are byte images of memory, files and volumes, kept inside the runtime
+ *       with their real size and SHA-256; restore and fork check both before anything changes
+ *       and throw {@link SnapshotCorruptedException} on a mismatch ({@link #corrupt} damages
+ *       one for a test).</li>
+ *   <li><b>Images</b>: only {@link ImageRef#DEFAULT} and those {@link #addImage added}.</li>
+ * </ul>
  *
+ * <p>Exec runs built-in commands on the argument vector (never a shell):
  * <table>
  * <caption>Built-in commands</caption>
- * <tr><td>{@code echo ARGS…}, {@code true}, {@code false}, {@code pwd}, {@code env}</td><td>as in a shell</td></tr>
- * <tr><td>{@code cat [PATH]}, {@code ls PATH}, {@code touch PATH}, {@code mkdir -p PATH}, {@code rm PATH}</td><td>on the sprite's files; {@code cat} without a path echoes stdin</td></tr>
- * <tr><td>{@code write PATH TEXT}</td><td>writes a file</td></tr>
- * <tr><td>{@code sleep SECONDS}</td><td>really sleeps; honours the request's timeout and interrupts</td></tr>
- * <tr><td>{@code counter}</td><td>increments and prints a counter held in memory: the proof that memory survives</td></tr>
- * <tr><td>{@code listen PORT}</td><td>marks a port as listening, for readiness</td></tr>
- * <tr><td>{@code apt-get install -y PKG…}</td><td>records packages in {@code /var/lib/dpkg/status}</td></tr>
+ * <tr><th>command</th><th>does</th></tr>
+ * <tr><td>{@code true}, {@code false}, {@code echo [-n] ARG…}, {@code pwd}, {@code whoami}, {@code env}</td>
+ *     <td>as in a shell; {@code env} prints the spec's and the request's variables</td></tr>
+ * <tr><td>{@code cat [PATH…]}, {@code ls [PATH…]}, {@code mkdir [-p] PATH…}, {@code touch PATH…},
+ *     {@code rm [-rf] PATH…}, {@code test -e|-f|-d PATH}</td>
+ *     <td>on the sprite's files, relative to the working directory; {@code cat} alone copies stdin</td></tr>
+ * <tr><td>{@code write PATH TEXT}</td><td>writes a file, as {@code printf %s TEXT > PATH}</td></tr>
+ * <tr><td>{@code sleep SECONDS}</td><td>really sleeps; past the request's timeout throws
+ *     {@link OperationTimeoutException}; interruptible</td></tr>
+ * <tr><td>{@code counter}</td><td>increments and prints a counter held in memory: the proof that
+ *     memory survives hibernation and comes back with a snapshot</td></tr>
+ * <tr><td>{@code listen PORT}</td><td>a process now listens on the port (for readiness)</td></tr>
+ * <tr><td>{@code apt-get update}, {@code apt-get install [-y] PKG…}</td><td>records packages in
+ *     {@code /var/lib/dpkg/status} and makes each a command that exits 0</td></tr>
  * </table>
- * Anything else exits 127 with "command not found". The console is a line interpreter of the
- * same commands, not a PTY.
+ * Anything else exits 127 with "command not found" on stderr, as a shell would. The console
+ * is a line interpreter of the same commands (not a PTY): it echoes each line, prints a
+ * {@code $ } prompt, knows {@code exit [N]} and {@code stty size}, and gives commands empty
+ * standard input. {@link #endpoint} returns {@code <name>.in-memory.invalid}, which no
+ * resolver answers: nothing listens in an in-memory sprite.
  *
  * <p>Never registered in {@code META-INF/services}: on a test class path it would otherwise
  * be discovered by {@code Puck.open()}. Pass it explicitly: {@code Puck.builder().runtime(rt)}.
- * Thread-safe. For engine tests it counts calls ({@link #calls}) and can fail on demand ({@link #failNext}).
+ * Sprites live as long as this object: {@link #close()} releases nothing, so a runtime can be
+ * handed to a second {@code Puck}, as a real backend outlives its clients.
+ *
+ * <p>Thread-safe: one lock guards every sprite, and nothing blocks while holding it
+ * ({@code sleep}, reading a caller's stream and writing to a caller's sink happen outside).
+ * For engine tests it counts calls per sprite ({@link #calls}) and fails on demand
+ * ({@link #failNext}).
  */
 public final class InMemorySpriteRuntime implements SpriteRuntime {
     /** The runtime's name. */
     public static final String NAME = "in-memory";
-    private static final List<String> VOLUMES = List.of("/home/", "/root/");
-    private static final long BASE_MEMORY = 1L << 20;
+
+    /** The operations {@link #calls} counts and {@link #failNext} can fail: the SPI methods that name a sprite. */
+    private static final Set<String> OPERATIONS = Set.of("create", "inspect", "exec", "console", "writeFile", "readFile",
+            "pause", "unpause", "hibernate", "wake", "isReady", "snapshot", "restore", "fork", "deleteSnapshot", "endpoint", "delete");
 
     private final Clock clock;
     private final Set<Capability> capabilities;
     private final Set<ImageRef> images = ConcurrentHashMap.newKeySet();
-    private final Map<String, Box> sprites = new HashMap<>();
-    private final Map<String, TreeMap<String, byte[]>> keptVolumes = new HashMap<>();
-    private final Map<SnapshotId, byte[]> blobs = new HashMap<>();
     private final Map<String, Integer> calls = new ConcurrentHashMap<>();
     private final Map<String, PuckException> failures = new ConcurrentHashMap<>();
+    // Guarded by this.
+    private final Map<String, MemorySprite> sprites = new TreeMap<>();
+    private final Map<String, MemoryFs> keptVolumes = new HashMap<>();
+    private final Map<SnapshotId, byte[]> blobs = new HashMap<>();
 
-    /** One sprite's state. Guarded by the runtime's lock. */
-    private static final class Box {
-        SpriteSpec spec;
-        SpriteState state = SpriteState.RUNNING;
-        Instant createdAt;
-        Instant stateSince;
-        TreeMap<String, byte[]> files = new TreeMap<>();
-        TreeMap<String, Long> memory = new TreeMap<>();
-        TreeMap<String, Long> disk;
-        Set<Integer> listening = new HashSet<>();
-
-        Box(SpriteSpec spec, Instant now) {
-            this.spec = spec;
-            this.createdAt = now;
-            this.stateSince = now;
-        }
-    }
-
-    /** A runtime with every capability and the system clock. */
+    /** A runtime with every capability, timestamps from the system clock (UTC). */
     public InMemorySpriteRuntime() {
         this(Clock.systemUTC(), EnumSet.allOf(Capability.class));
     }
 
     private InMemorySpriteRuntime(Clock clock, Set<Capability> capabilities) {
         this.clock = clock;
-        this.capabilities = Set.copyOf(capabilities);
+        EnumSet<Capability> declared = EnumSet.noneOf(Capability.class);
+        declared.addAll(capabilities);
+        this.capabilities = Collections.unmodifiableSet(declared);
         images.add(ImageRef.DEFAULT);
     }
 
-    /** @return a builder, to choose the clock or declare fewer capabilities */
+    /** @return a builder, to choose the clock or to declare fewer capabilities */
     public static Builder builder() {
         return new Builder();
     }
 
-    /** Builds an {@link InMemorySpriteRuntime}. */
+    /** Builds an {@link InMemorySpriteRuntime}. Not thread-safe. */
     public static final class Builder {
         private Clock clock = Clock.systemUTC();
         private Set<Capability> capabilities = EnumSet.allOf(Capability.class);
 
         private Builder() {}
 
-        /** @param clock the clock for timestamps @return this builder */
+        /**
+         * @param clock where {@code createdAt}, {@code stateSince} and snapshot times come from, e.g. a {@link TestClock}
+         * @return this builder
+         */
         public Builder clock(Clock clock) {
             this.clock = clock;
             return this;
         }
 
-        /** @param capabilities what the runtime declares; other operations throw {@link UnsupportedCapabilityException} @return this builder */
+        /**
+         * @param capabilities what the runtime declares; every other operation throws {@link UnsupportedCapabilityException}
+         * @return this builder
+         */
         public Builder capabilities(Set<Capability> capabilities) {
-            this.capabilities = capabilities.isEmpty() ? EnumSet.noneOf(Capability.class) : EnumSet.copyOf(capabilities);
+            this.capabilities = Set.copyOf(capabilities);
             return this;
         }
 
-        /** @return the runtime */
+        /** @return a new runtime with no sprites */
         public InMemorySpriteRuntime build() {
             return new InMemorySpriteRuntime(clock, capabilities);
         }
     }
 
-    // ---- test hooks ----
+    // ---- for tests ----
 
     /** @param image an image sprites may be created from, besides {@link ImageRef#DEFAULT} */
     public void addImage(ImageRef image) {
@@ -156,25 +185,35 @@ public final class InMemorySpriteRuntime implements SpriteRuntime {
     }
 
     /**
-     * @param sprite    a sprite
-     * @param operation an SPI method name, e.g. {@code wake}
-     * @return how many times it was called for that sprite (including calls that failed)
+     * @param sprite    a sprite's name
+     * @param operation an SPI method that names a sprite, e.g. {@code wake} ({@code deleteSnapshot}
+     *                  counts under the snapshot's sprite)
+     * @return how many times it was called for that sprite so far, failed calls included
+     * @throws IllegalArgumentException if {@code operation} is not such a method, so a typo cannot pass as "never called"
      */
     public int calls(String sprite, String operation) {
-        return calls.getOrDefault(sprite + "/" + operation, 0);
+        return calls.getOrDefault(sprite + "/" + requireOperation(operation), 0);
     }
 
     /**
-     * Makes the next call of an operation (for any sprite) throw {@code error}, changing nothing.
+     * Makes the next call of an operation, for any sprite, throw {@code error} without changing
+     * anything, after the capability check: a crash or a refusal in the middle of the engine's work.
      *
-     * @param operation an SPI method name, e.g. {@code hibernate}
+     * @param operation an SPI method that names a sprite, e.g. {@code hibernate}
      * @param error     what to throw
+     * @throws IllegalArgumentException if {@code operation} is not such a method
      */
     public void failNext(String operation, PuckException error) {
-        failures.put(operation, error);
+        failures.put(requireOperation(operation), error);
     }
 
-    /** @param id a snapshot whose stored bytes get damaged, as a disk error would */
+    /**
+     * Damages a stored snapshot as a disk error would (flips bits in one byte), so that the next
+     * restore or fork of it throws {@link SnapshotCorruptedException}.
+     *
+     * @param id a snapshot this runtime took
+     * @throws IllegalArgumentException if it holds no data for that id
+     */
     public synchronized void corrupt(SnapshotId id) {
         byte[] blob = blobs.get(id);
         if (blob == null) {
@@ -183,13 +222,16 @@ public final class InMemorySpriteRuntime implements SpriteRuntime {
         blob[blob.length / 2] ^= 0x5a;
     }
 
-    /** @param sprite a sprite @return the bytes of memory it holds now: none when hibernated */
+    /**
+     * @param sprite a sprite's name
+     * @return the bytes of RAM it holds now: 0 when hibernated (also {@code memory.bytes} in {@link #inspect})
+     * @throws SpriteNotFoundException if there is no such sprite
+     */
     public synchronized long memoryHeld(String sprite) {
-        Box b = box(sprite);
-        return b.state == SpriteState.HIBERNATED ? 0 : BASE_MEMORY + 16L * b.memory.size();
+        return machine(sprite).memoryBytes();
     }
 
-    // ---- SPI ----
+    // ---- the SPI ----
 
     @Override
     public String name() {
@@ -208,201 +250,127 @@ public final class InMemorySpriteRuntime implements SpriteRuntime {
 
     @Override
     public synchronized SpriteInfo create(SpriteSpec spec) {
-        enter(spec.name(), "create", null);
-        if (sprites.containsKey(spec.name())) {
-            throw new SpriteAlreadyExistsException(spec.name());
+        String name = spec.name();
+        enter(name, "create", null);
+        if (sprites.containsKey(name)) {
+            throw new SpriteAlreadyExistsException(name);
         }
         if (!images.contains(spec.image())) {
-            throw new ImageNotFoundException(spec.image(), "Register it first: runtime.addImage(ImageRef.of(\"" + spec.image() + "\")).");
+            throw new ImageNotFoundException(spec.image(),
+                    "The in-memory runtime knows " + ImageRef.DEFAULT + " and the images given to addImage(ImageRef); add this one first.");
         }
-        Box b = new Box(spec, clock.instant());
-        b.files.put("/etc/os-release", "ID=puck-in-memory\n".getBytes(StandardCharsets.UTF_8));
-        b.files.putAll(keptVolumes.getOrDefault(spec.name(), new TreeMap<>()));
-        sprites.put(spec.name(), b);
-        return info(spec.name(), b);
+        MemoryFs fs = MemoryFs.base(name);
+        MemoryFs kept = keptVolumes.remove(name);
+        if (kept != null) {
+            fs.mountVolumes(kept);
+        }
+        MemorySprite m = new MemorySprite(spec, fs, clock.instant());
+        sprites.put(name, m);
+        return info(name, m);
     }
 
     @Override
     public synchronized Optional<SpriteInfo> inspect(String sprite) {
-        return Optional.ofNullable(sprites.get(sprite)).map(b -> info(sprite, b));
+        enter(sprite, "inspect", null);
+        return Optional.ofNullable(sprites.get(sprite)).map(m -> info(sprite, m));
     }
 
     @Override
     public synchronized List<SpriteInfo> list() {
-        return sprites.entrySet().stream().sorted(Map.Entry.comparingByKey()).map(e -> info(e.getKey(), e.getValue())).toList();
+        return sprites.entrySet().stream().map(e -> info(e.getKey(), e.getValue())).toList();
     }
 
     @Override
     public ExecResult exec(String sprite, ExecRequest request) {
-        long t0 = System.nanoTime();
+        long start = System.nanoTime();
         synchronized (this) {
-            enter(sprite, "exec", Capability.EXEC);
-            requireState(sprite, "exec", SpriteState.RUNNING);
+            requireRunning(sprite, existing(sprite, "exec", Capability.EXEC), "exec in");
         }
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ByteArrayOutputStream err = new ByteArrayOutputStream();
-        int code = run(sprite, request, request.stdin(), out, err);
-        Duration elapsed = Duration.ofNanos(System.nanoTime() - t0);
-        return new ExecResult(sprite, request.argv(), code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8), elapsed);
+        int status = run(sprite, request, out, err);
+        return new ExecResult(sprite, request.argv(), status, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8),
+                Duration.ofNanos(System.nanoTime() - start));
     }
 
-    @Override
-    public Console console(String sprite, ConsoleRequest request) {
+    /**
+     * Runs one built-in command, for exec and the console; {@code sleep} runs outside the lock.
+     *
+     * @return its exit status
+     */
+    int run(String sprite, ExecRequest request, ByteArrayOutputStream out, ByteArrayOutputStream err) {
+        boolean sleep = Builtins.program(request.argv()).equals("sleep");
         synchronized (this) {
-            enter(sprite, "console", Capability.CONSOLE);
-            requireState(sprite, "console", SpriteState.RUNNING);
-        }
-        return new LineConsole(this, sprite);
-    }
-
-    /** Runs one built-in command; used by exec and by the console. */
-    int run(String sprite, ExecRequest request, byte[] stdin, OutputStream outStream, OutputStream errStream) {
-        List<String> argv = request.argv();
-        List<String> args = argv.subList(1, argv.size());
-        StringBuilder out = new StringBuilder();
-        StringBuilder err = new StringBuilder();
-        int code;
-        if (argv.getFirst().equals("sleep")) {
-            code = sleep(sprite, args, request.timeout(), err);
-        } else {
-            synchronized (this) {
-                requireState(sprite, argv.getFirst(), SpriteState.RUNNING);
-                code = builtin(box(sprite), request, args, stdin, out, err);
+            MemorySprite m = machine(sprite);
+            requireRunning(sprite, m, "exec in");
+            if (!sleep) {
+                return Builtins.run(m, request, out, err);
             }
         }
-        try {
-            outStream.write(out.toString().getBytes(StandardCharsets.UTF_8));
-            errStream.write(err.toString().getBytes(StandardCharsets.UTF_8));
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        return code;
+        return sleep(sprite, request, err);
     }
 
-    private int builtin(Box b, ExecRequest request, List<String> args, byte[] stdin, StringBuilder out, StringBuilder err) {
-        String program = request.argv().getFirst();
-        switch (program) {
-            case "true":
-                return 0;
-            case "false":
-                return 1;
-            case "echo":
-                out.append(String.join(" ", args)).append('\n');
-                return 0;
-            case "pwd":
-                out.append(request.workdir() == null ? "/root" : request.workdir()).append('\n');
-                return 0;
-            case "env":
-                Map<String, String> env = new TreeMap<>(b.spec.env());
-                env.putAll(request.env());
-                env.forEach((k, v) -> out.append(k).append('=').append(v).append('\n'));
-                return 0;
-            case "cat":
-                if (args.isEmpty()) {
-                    out.append(new String(stdin, StandardCharsets.UTF_8));
-                    return 0;
-                }
-                for (String path : args) {
-                    byte[] data = b.files.get(path);
-                    if (data == null) {
-                        err.append("cat: ").append(path).append(": No such file or directory\n");
-                        return 1;
-                    }
-                    out.append(new String(data, StandardCharsets.UTF_8));
-                }
-                return 0;
-            case "ls":
-                String dir = args.isEmpty() ? "/" : args.getLast();
-                String prefix = dir.endsWith("/") ? dir : dir + "/";
-                Set<String> names = new java.util.TreeSet<>();
-                b.files.keySet().stream().filter(p -> p.startsWith(prefix))
-                        .forEach(p -> names.add(p.substring(prefix.length()).split("/")[0]));
-                if (names.isEmpty() && !b.files.containsKey(dir)) {
-                    err.append("ls: cannot access '").append(dir).append("': No such file or directory\n");
-                    return 2;
-                }
-                names.forEach(n -> out.append(n).append('\n'));
-                return 0;
-            case "touch":
-                args.forEach(p -> b.files.putIfAbsent(p, new byte[0]));
-                return 0;
-            case "mkdir":
-                return 0; // directories are implied by the files under them
-            case "rm":
-                for (String p : args) {
-                    if (!p.startsWith("-") && b.files.remove(p) == null) {
-                        err.append("rm: cannot remove '").append(p).append("': No such file or directory\n");
-                        return 1;
-                    }
-                }
-                return 0;
-            case "write":
-                if (args.size() != 2) {
-                    err.append("usage: write PATH TEXT\n");
-                    return 2;
-                }
-                b.files.put(args.get(0), args.get(1).getBytes(StandardCharsets.UTF_8));
-                return 0;
-            case "counter":
-                long n = b.memory.merge("counter", 1L, Long::sum);
-                out.append(n).append('\n');
-                return 0;
-            case "listen":
-                args.forEach(p -> b.listening.add(Integer.parseInt(p)));
-                return 0;
-            case "apt-get":
-                if (args.isEmpty() || !args.getFirst().equals("install")) {
-                    err.append("E: only 'apt-get install' is built in\n");
-                    return 100;
-                }
-                StringBuilder status = new StringBuilder(new String(b.files.getOrDefault("/var/lib/dpkg/status", new byte[0]), StandardCharsets.UTF_8));
-                args.stream().skip(1).filter(a -> !a.startsWith("-")).forEach(p -> status.append("Package: ").append(p).append("\nStatus: install ok installed\n\n"));
-                b.files.put("/var/lib/dpkg/status", status.toString().getBytes(StandardCharsets.UTF_8));
-                return 0;
-            default:
-                err.append(program).append(": command not found\n");
-                return 127;
-        }
-    }
-
-    private int sleep(String sprite, List<String> args, Duration timeout, StringBuilder err) {
-        Duration wanted;
-        try {
-            wanted = Duration.ofMillis((long) (Double.parseDouble(args.getFirst()) * 1000));
-        } catch (RuntimeException e) {
-            err.append("sleep: invalid time interval\n");
+    private static int sleep(String sprite, ExecRequest request, ByteArrayOutputStream err) {
+        List<String> args = request.argv().subList(1, request.argv().size());
+        if (args.size() != 1 || !args.getFirst().matches("[0-9]{1,9}(\\.[0-9]{1,9})?")) {
+            err.writeBytes(("sleep: invalid time interval " + args + "\n").getBytes(StandardCharsets.UTF_8));
             return 1;
         }
+        Duration wanted = Duration.ofNanos((long) (Double.parseDouble(args.getFirst()) * 1e9));
+        boolean timesOut = wanted.compareTo(request.timeout()) > 0;
         try {
-            Thread.sleep(wanted.compareTo(timeout) > 0 ? timeout : wanted);
+            Thread.sleep(timesOut ? request.timeout() : wanted);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new OperationInterruptedException(sprite, "exec sleep", e);
+            throw new OperationInterruptedException(sprite, "exec " + request.argv(), e);
         }
-        if (wanted.compareTo(timeout) > 0) {
-            throw new OperationTimeoutException(sprite, "exec sleep", timeout);
+        if (timesOut) {
+            throw new OperationTimeoutException(sprite, "exec " + request.argv(), request.timeout());
         }
         return 0;
     }
 
     @Override
-    public synchronized void writeFile(String sprite, String path, InputStream content) {
-        enter(sprite, "writeFile", Capability.FILES);
-        requireState(sprite, "write a file in", SpriteState.RUNNING);
+    public synchronized Console console(String sprite, ConsoleRequest request) {
+        requireRunning(sprite, existing(sprite, "console", Capability.CONSOLE), "open a console in");
+        return new LineConsole(this, sprite, request);
+    }
+
+    @Override
+    public void writeFile(String sprite, String path, InputStream content) {
+        String file = absolute(path);
+        synchronized (this) {
+            requireRunning(sprite, existing(sprite, "writeFile", Capability.FILES), "write a file in");
+        }
+        byte[] data;
         try {
-            box(sprite).files.put(path, content.readAllBytes());
+            data = content.readAllBytes(); // outside the lock: the caller's stream may be slow
         } catch (IOException e) {
             throw new UncheckedIOException(e);
+        }
+        synchronized (this) {
+            MemorySprite m = machine(sprite);
+            requireRunning(sprite, m, "write a file in");
+            try {
+                m.fs.writeCreatingParents(file, data);
+            } catch (FileSystemException e) {
+                throw fileError(sprite, e);
+            }
         }
     }
 
     @Override
-    public synchronized void readFile(String sprite, String path, OutputStream sink) {
-        enter(sprite, "readFile", Capability.FILES);
-        requireState(sprite, "read a file from", SpriteState.RUNNING);
-        byte[] data = box(sprite).files.get(path);
-        if (data == null) {
-            throw new BackendException(NAME, sprite, 404, "there is no file " + path + " in sprite '" + sprite + "'.", "Check the path.", null);
+    public void readFile(String sprite, String path, OutputStream sink) {
+        String file = absolute(path);
+        byte[] data;
+        synchronized (this) {
+            MemorySprite m = existing(sprite, "readFile", Capability.FILES);
+            requireRunning(sprite, m, "read a file from");
+            try {
+                data = m.fs.read(file);
+            } catch (FileSystemException e) {
+                throw fileError(sprite, e);
+            }
         }
         try {
             sink.write(data);
@@ -413,133 +381,144 @@ public final class InMemorySpriteRuntime implements SpriteRuntime {
 
     @Override
     public synchronized void pause(String sprite) {
-        enter(sprite, "pause", Capability.PAUSE);
-        move(sprite, "pause", SpriteState.RUNNING, SpriteState.PAUSED);
+        move(sprite, existing(sprite, "pause", Capability.PAUSE), "pause", SpriteState.PAUSED);
     }
 
     @Override
     public synchronized void unpause(String sprite) {
-        enter(sprite, "unpause", Capability.PAUSE);
-        move(sprite, "unpause", SpriteState.PAUSED, SpriteState.RUNNING);
+        move(sprite, existing(sprite, "unpause", Capability.PAUSE), "unpause", SpriteState.RUNNING);
     }
 
     @Override
     public synchronized void hibernate(String sprite) {
-        enter(sprite, "hibernate", Capability.HIBERNATE);
-        Box b = move(sprite, "hibernate", SpriteState.RUNNING, SpriteState.HIBERNATED);
-        b.disk = b.memory;
-        b.memory = new TreeMap<>();
+        MemorySprite m = existing(sprite, "hibernate", Capability.HIBERNATE);
+        move(sprite, m, "hibernate", SpriteState.HIBERNATING, SpriteState.HIBERNATED);
+        m.checkpoint();
     }
 
     @Override
     public synchronized void wake(String sprite) {
-        enter(sprite, "wake", Capability.HIBERNATE);
-        Box b = move(sprite, "wake", SpriteState.HIBERNATED, SpriteState.RUNNING);
-        b.memory = b.disk;
-        b.disk = null;
+        MemorySprite m = existing(sprite, "wake", Capability.HIBERNATE);
+        if (m.state != SpriteState.HIBERNATED) {
+            // The table lets a running sprite go to WAKING too (for a restore), but wake wants a hibernated one.
+            throw refused(sprite, m, "wake", SpriteState.RUNNING);
+        }
+        move(sprite, m, "wake", SpriteState.WAKING, SpriteState.RUNNING);
+        m.restoreCheckpoint();
     }
 
     @Override
-    public synchronized boolean isReady(String sprite, Readiness check) {
-        Box b = box(sprite);
-        if (b.state != SpriteState.RUNNING) {
-            return false;
+    public boolean isReady(String sprite, Readiness check) {
+        synchronized (this) {
+            requireRunning(sprite, existing(sprite, "isReady", null), "check the readiness of");
         }
+        return ready(sprite, check);
+    }
+
+    private boolean ready(String sprite, Readiness check) {
         return switch (check) {
             case Readiness.None none -> true;
-            case Readiness.Port p -> b.spec.ports().contains(p.port()) || b.listening.contains(p.port());
-            case Readiness.Http h -> b.spec.ports().contains(h.port()) || b.listening.contains(h.port());
-            case Readiness.Command c -> builtin(b, ExecRequest.of(c.argv()), c.argv().subList(1, c.argv().size()), new byte[0],
-                    new StringBuilder(), new StringBuilder()) == 0;
-            case Readiness.All a -> a.checks().stream().allMatch(x -> isReady(sprite, x));
+            case Readiness.Port p -> listens(sprite, p.port());
+            case Readiness.Http h -> listens(sprite, h.port());
+            case Readiness.Command c -> exec(sprite, ExecRequest.of(c.argv())).succeeded();
+            case Readiness.All all -> all.checks().stream().allMatch(x -> ready(sprite, x));
         };
+    }
+
+    /** Something listens on a port the spec declares (its server, started by the image) or one opened by {@code listen}. */
+    private synchronized boolean listens(String sprite, int port) {
+        MemorySprite m = machine(sprite);
+        return m.spec.ports().contains(port) || m.listens(port);
     }
 
     @Override
     public synchronized Snapshot snapshot(String sprite, SnapshotId id, String label) {
-        enter(sprite, "snapshot", Capability.SNAPSHOT);
-        requireState(sprite, "snapshot", SpriteState.RUNNING);
-        byte[] blob = serialize(box(sprite));
-        blobs.put(id, blob);
-        return new Snapshot(id, sprite, label, clock.instant(), blob.length, sha256(blob),
+        MemorySprite m = existing(sprite, "snapshot", Capability.SNAPSHOT);
+        requireRunning(sprite, m, "snapshot");
+        if (blobs.containsKey(id)) {
+            throw new InvalidSpecException("snapshot", "Snapshot id " + id + " is already taken.", "Allocate a new one: SnapshotId.random().");
+        }
+        byte[] image = m.image();
+        Snapshot s = new Snapshot(id, sprite, label, clock.instant(), image.length, sha256(image),
                 EnumSet.of(Snapshot.Content.MEMORY, Snapshot.Content.FILESYSTEM, Snapshot.Content.VOLUMES));
+        blobs.put(id, image);
+        return s;
     }
 
     @Override
     public synchronized void restore(String sprite, Snapshot snapshot) {
-        enter(sprite, "restore", Capability.SNAPSHOT);
-        Box b = box(sprite);
-        if (b.state != SpriteState.RUNNING && b.state != SpriteState.PAUSED && b.state != SpriteState.HIBERNATED) {
-            throw new IllegalSpriteStateException(sprite, b.state, "restore", "Wait for the current operation to finish.");
+        MemorySprite m = existing(sprite, "restore", Capability.SNAPSHOT);
+        if (!snapshot.sprite().equals(sprite)) {
+            throw new SnapshotNotFoundException(sprite, snapshot.id().value());
         }
-        Box from = verified(snapshot);
-        b.files = from.files;
-        b.memory = from.memory;
-        b.disk = null;
-        b.listening = new HashSet<>();
-        setState(b, SpriteState.RUNNING);
+        byte[] image = verified(snapshot);
+        if (m.state == SpriteState.PAUSED) {
+            // The table has no PAUSED -> WAKING: a paused sprite is thawed first, as the Podman runtime does.
+            move(sprite, m, "restore", SpriteState.RUNNING, SpriteState.WAKING, SpriteState.RUNNING);
+        } else {
+            move(sprite, m, "restore", SpriteState.WAKING, SpriteState.RUNNING);
+        }
+        m.load(image);
     }
 
     @Override
     public synchronized SpriteInfo fork(Snapshot snapshot, SpriteSpec spec) {
-        enter(spec.name(), "fork", Capability.FORK);
-        if (sprites.containsKey(spec.name())) {
-            throw new SpriteAlreadyExistsException(spec.name());
+        String name = spec.name();
+        enter(name, "fork", Capability.FORK);
+        if (sprites.containsKey(name)) {
+            throw new SpriteAlreadyExistsException(name);
         }
-        Box from = verified(snapshot);
-        Box b = new Box(spec, clock.instant());
-        b.files = from.files;
-        b.memory = from.memory;
-        sprites.put(spec.name(), b);
-        return info(spec.name(), b);
+        byte[] image = verified(snapshot);
+        MemorySprite m = new MemorySprite(spec, MemoryFs.base(name), clock.instant());
+        m.load(image);
+        sprites.put(name, m);
+        return info(name, m);
     }
 
     @Override
     public synchronized void deleteSnapshot(Snapshot snapshot) {
-        count(snapshot.sprite(), "deleteSnapshot");
+        enter(snapshot.sprite(), "deleteSnapshot", Capability.SNAPSHOT);
         blobs.remove(snapshot.id());
     }
 
     @Override
     public synchronized Endpoint endpoint(String sprite, int port) {
-        enter(sprite, "endpoint", Capability.EXPOSE);
-        box(sprite);
-        // Not routable on purpose: nothing listens in an in-memory sprite.
+        existing(sprite, "endpoint", Capability.EXPOSE);
         return new Endpoint(sprite + ".in-memory.invalid", port);
     }
 
     @Override
     public synchronized void delete(String sprite, DeletePolicy policy) {
-        enter(sprite, "delete", null);
-        Box b = box(sprite);
+        MemorySprite m = existing(sprite, "delete", null);
         sprites.remove(sprite);
         if (policy == DeletePolicy.PURGE) {
             keptVolumes.remove(sprite);
         } else {
-            TreeMap<String, byte[]> kept = new TreeMap<>();
-            b.files.forEach((path, data) -> {
-                if (VOLUMES.stream().anyMatch(path::startsWith)) {
-                    kept.put(path, data);
-                }
-            });
-            keptVolumes.put(sprite, kept);
+            keptVolumes.put(sprite, m.fs.volumes());
         }
     }
 
-    /** Nothing to release: sprites live as long as this object. */
+    /** Releases nothing: sprites, kept volumes and snapshots live as long as this object, and it stays usable. */
     @Override
     public void close() {}
 
     @Override
-    public String toString() {
-        return "InMemorySpriteRuntime[" + sprites.size() + " sprites]";
+    public synchronized String toString() {
+        return "InMemorySpriteRuntime" + sprites.keySet() + capabilities;
     }
 
-    // ---- machinery ----
+    // ---- rules ----
 
-    /** Counts the call, applies an injected failure, checks the capability and that the sprite exists (when {@code sprite} must). */
-    private void enter(String sprite, String operation, Capability capability) {
-        count(sprite, operation);
+    private static String requireOperation(String operation) {
+        if (!OPERATIONS.contains(operation)) {
+            throw new IllegalArgumentException("'" + operation + "' is not one of " + new TreeSet<>(OPERATIONS));
+        }
+        return operation;
+    }
+
+    /** Counts the call, checks the capability and applies an injected failure, in that order. */
+    private void enter(String sprite, String operation, @Nullable Capability capability) {
+        calls.merge(sprite + "/" + operation, 1, Integer::sum);
         if (capability != null && !capabilities.contains(capability)) {
             throw new UnsupportedCapabilityException(capability, NAME, unsupportedReason(capability));
         }
@@ -547,102 +526,87 @@ public final class InMemorySpriteRuntime implements SpriteRuntime {
         if (injected != null) {
             throw injected;
         }
-        if (!operation.equals("create") && !operation.equals("fork")) {
-            box(sprite);
-        }
     }
 
-    private void count(String sprite, String operation) {
-        calls.merge(sprite + "/" + operation, 1, Integer::sum);
+    /** {@link #enter}, then the sprite, which must exist. */
+    private MemorySprite existing(String sprite, String operation, @Nullable Capability capability) {
+        enter(sprite, operation, capability);
+        return machine(sprite);
     }
 
-    private Box box(String sprite) {
-        Box b = sprites.get(sprite);
-        if (b == null) {
+    private MemorySprite machine(String sprite) {
+        MemorySprite m = sprites.get(sprite);
+        if (m == null) {
             throw new SpriteNotFoundException(sprite);
         }
-        return b;
+        return m;
     }
 
-    private void requireState(String sprite, String operation, SpriteState required) {
-        Box b = box(sprite);
-        if (b.state != required) {
-            throw new IllegalSpriteStateException(sprite, b.state, operation, "The sprite must be " + required + "; the engine wakes it first.");
+    private static void requireRunning(String sprite, MemorySprite m, String operation) {
+        if (m.state != SpriteState.RUNNING) {
+            throw refused(sprite, m, operation, SpriteState.RUNNING);
         }
     }
 
-    private Box move(String sprite, String operation, SpriteState from, SpriteState to) {
-        requireState(sprite, operation, from);
-        Box b = box(sprite);
-        setState(b, to);
-        return b;
-    }
-
-    private void setState(Box b, SpriteState to) {
-        b.state = to;
-        b.stateSince = clock.instant();
-    }
-
-    private SpriteInfo info(String name, Box b) {
-        long memory = b.state == SpriteState.HIBERNATED ? 0 : BASE_MEMORY + 16L * b.memory.size();
-        return new SpriteInfo(name, b.state, b.spec, NAME, b.createdAt, b.stateSince,
-                Map.of("memory.bytes", Long.toString(memory), "files", Integer.toString(b.files.size())));
-    }
-
-    private Box verified(Snapshot snapshot) {
-        byte[] blob = blobs.get(snapshot.id());
-        if (blob == null) {
-            throw new SnapshotCorruptedException(snapshot.sprite(), snapshot.id().value(), "its data is missing.");
-        }
-        String actual = sha256(blob);
-        if (!actual.equals(snapshot.sha256())) {
-            throw new SnapshotCorruptedException(snapshot.sprite(), snapshot.id().value(),
-                    "expected SHA-256 " + snapshot.sha256() + " but found " + actual + ".");
-        }
-        return deserialize(blob);
-    }
-
-    private static byte[] serialize(Box b) {
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        try (DataOutputStream out = new DataOutputStream(bytes)) {
-            out.writeInt(b.memory.size());
-            for (var e : b.memory.entrySet()) {
-                out.writeUTF(e.getKey());
-                out.writeLong(e.getValue());
+    /** Moves a sprite along {@code path}, every step allowed by {@link SpriteState}'s table, or refuses and changes nothing. */
+    private void move(String sprite, MemorySprite m, String operation, SpriteState... path) {
+        SpriteState at = m.state;
+        for (SpriteState next : path) {
+            if (!at.canMoveTo(next)) {
+                throw refused(sprite, m, operation, path[path.length - 1]);
             }
-            out.writeInt(b.files.size());
-            for (var e : b.files.entrySet()) {
-                out.writeUTF(e.getKey());
-                out.writeInt(e.getValue().length);
-                out.write(e.getValue());
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
+            at = next;
         }
-        return bytes.toByteArray();
+        m.state = at;
+        m.stateSince = clock.instant();
     }
 
-    private static Box deserialize(byte[] blob) {
-        Box b = new Box(null, Instant.EPOCH);
-        try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(blob))) {
-            for (int i = in.readInt(); i > 0; i--) {
-                b.memory.put(in.readUTF(), in.readLong());
-            }
-            for (int i = in.readInt(); i > 0; i--) {
-                String path = in.readUTF();
-                b.files.put(path, in.readNBytes(in.readInt()));
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
+    private static IllegalSpriteStateException refused(String sprite, MemorySprite m, String operation, SpriteState wanted) {
+        String remedy = m.state == wanted ? "Nothing to do: it is already " + wanted + "."
+                : m.state == SpriteState.PAUSED ? "Unpause it first."
+                : "Wake it first (the engine does so before exec, files, console and snapshots).";
+        return new IllegalSpriteStateException(sprite, m.state, operation, remedy);
+    }
+
+    private static String absolute(String path) {
+        if (!path.startsWith("/") || path.indexOf('\0') >= 0) {
+            throw new InvalidSpecException("path", "Invalid path '" + path.replace('\0', '?') + "': it is not absolute.",
+                    "Use an absolute path in the sprite, e.g. \"/root/notes.txt\".");
         }
-        return b;
+        return MemoryFs.resolve("/", path);
+    }
+
+    private static BackendException fileError(String sprite, FileSystemException e) {
+        boolean missing = e instanceof NoSuchFileException;
+        return new BackendException(NAME, sprite, missing ? 404 : 0,
+                (missing ? "there is no file " + e.getFile() : e.getFile() + ": " + e.getReason()) + " in sprite '" + sprite + "'.",
+                "Check the path: files are read and written by absolute path, directories are not files.", null);
+    }
+
+    private SpriteInfo info(String name, MemorySprite m) {
+        return new SpriteInfo(name, m.state, m.spec, NAME, m.createdAt, m.stateSince,
+                Map.of("memory.bytes", Long.toString(m.memoryBytes()), "fs.entries", Integer.toString(m.fs.size())));
+    }
+
+    /** @return the snapshot's image, once its size and SHA-256 match what was recorded */
+    private byte[] verified(Snapshot snapshot) {
+        byte[] image = blobs.get(snapshot.id());
+        if (image == null) {
+            throw new SnapshotCorruptedException(snapshot.sprite(), snapshot.id().value(), "its data is gone (deleted, or never taken by this runtime).");
+        }
+        String actual = sha256(image);
+        if (image.length != snapshot.sizeBytes() || !actual.equals(snapshot.sha256())) {
+            throw new SnapshotCorruptedException(snapshot.sprite(), snapshot.id().value(), "its data has " + image.length + " bytes and SHA-256 "
+                    + actual + ", but " + snapshot.sizeBytes() + " bytes and " + snapshot.sha256() + " were recorded.");
+        }
+        return image;
     }
 
     private static String sha256(byte[] data) {
         try {
             return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(data));
         } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
+            throw new IllegalStateException("every Java platform has SHA-256", e);
         }
     }
 }

@@ -1,119 +1,150 @@
 package labs.sandwich.puck.testkit;
 
 import java.io.BufferedReader;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
-import java.io.PipedInputStream;
-import java.io.PipedOutputStream;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
 import java.util.OptionalInt;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import labs.sandwich.puck.api.Console;
+import labs.sandwich.puck.api.ConsoleRequest;
 import labs.sandwich.puck.api.ExecRequest;
 import labs.sandwich.puck.api.OperationInterruptedException;
 import labs.sandwich.puck.api.PuckException;
 
 /**
- * The in-memory runtime's console: a line interpreter of its built-in commands, on a virtual
- * thread. Each line typed is split on blanks and run; {@code exit [N]} ends it. Prints a
- * {@code $ } prompt like a shell.
+ * The in-memory runtime's console: a line interpreter, not a PTY. When the program asked for
+ * is a shell ({@code bash}, {@code sh}), each typed line is echoed, split on blanks and run as
+ * a built-in command with empty standard input, after a {@code $ } prompt; {@code exit [N]}
+ * ends the session and {@code stty size} prints the size last set. Any other program runs once.
+ * The session runs on its own virtual thread; closing the console hangs it up (status 129,
+ * as after SIGHUP).
  */
 final class LineConsole implements Console {
-    private final PipedOutputStream input = new PipedOutputStream();
-    private final PipedInputStream output = new PipedInputStream(64 * 1024);
-    private final CompletableFuture<Integer> exit = new CompletableFuture<>();
-    private volatile int columns = 80;
-    private volatile int rows = 24;
+    /** The exit status of a session hung up by {@link #close()}. */
+    static final int HANGUP = 129;
 
-    LineConsole(InMemorySpriteRuntime runtime, String sprite) {
-        PipedInputStream typed;
-        PipedOutputStream shown;
+    private final InMemorySpriteRuntime runtime;
+    private final String sprite;
+    private final Pipe typed = new Pipe();
+    private final Pipe shown = new Pipe();
+    private final CountDownLatch ended = new CountDownLatch(1);
+    private final Thread session;
+    private volatile ConsoleRequest terminal;
+    private volatile boolean hungUp;
+    private volatile int status;
+
+    LineConsole(InMemorySpriteRuntime runtime, String sprite, ConsoleRequest request) {
+        this.runtime = runtime;
+        this.sprite = sprite;
+        this.terminal = request;
+        this.session = Thread.ofVirtual().name("in-memory-console-" + sprite).start(this::session);
+    }
+
+    private void session() {
+        int result = HANGUP;
+        OutputStream out = shown.sink();
         try {
-            typed = new PipedInputStream(input, 64 * 1024);
-            shown = new PipedOutputStream(output);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
+            List<String> argv = terminal.argv();
+            result = List.of("bash", "sh").contains(Builtins.program(argv)) ? interpret(out) : runLine(argv, out);
+        } catch (IOException | OperationInterruptedException e) {
+            // hung up while reading a line or running a command
+        } finally {
+            // The status is known before the output ends, so a reader that saw the end can wait for it.
+            status = hungUp ? HANGUP : result;
+            ended.countDown();
+            shown.close();
         }
-        Thread.ofVirtual().name("in-memory-console-" + sprite).start(() -> {
-            int status = 0;
-            try (BufferedReader in = new BufferedReader(new InputStreamReader(typed, StandardCharsets.UTF_8)); shown) {
-                shown.write("$ ".getBytes(StandardCharsets.UTF_8));
-                shown.flush();
-                for (String line; (line = in.readLine()) != null; ) {
-                    List<String> argv = Arrays.stream(line.strip().split("\\s+")).filter(s -> !s.isEmpty()).toList();
-                    if (!argv.isEmpty() && argv.getFirst().equals("exit")) {
-                        status = argv.size() > 1 ? Integer.parseInt(argv.get(1)) : 0;
-                        break;
-                    }
-                    if (!argv.isEmpty()) {
-                        try {
-                            status = runtime.run(sprite, ExecRequest.of(argv), new byte[0], shown, shown);
-                        } catch (PuckException e) {
-                            shown.write((e.problem() + "\n").getBytes(StandardCharsets.UTF_8));
-                            status = 1;
-                        }
-                    }
-                    shown.write("$ ".getBytes(StandardCharsets.UTF_8));
-                    shown.flush();
-                }
-            } catch (IOException | RuntimeException e) {
-                status = 255; // the other end went away
-            } finally {
-                exit.complete(status);
+    }
+
+    private int interpret(OutputStream out) throws IOException {
+        BufferedReader in = new BufferedReader(new InputStreamReader(typed.source(), StandardCharsets.UTF_8));
+        int last = 0;
+        print(out, "$ ");
+        for (String line; (line = in.readLine()) != null; ) {
+            print(out, line + "\n");
+            List<String> argv = Arrays.stream(line.strip().split("\\s+")).filter(s -> !s.isEmpty()).toList();
+            if (!argv.isEmpty() && argv.getFirst().equals("exit")) {
+                return argv.size() == 1 ? last : exitStatus(argv.get(1), out);
             }
-        });
+            if (!argv.isEmpty()) {
+                last = runLine(argv, out);
+            }
+            print(out, "$ ");
+        }
+        return last; // end of input, as after Ctrl-D
+    }
+
+    private int runLine(List<String> argv, OutputStream out) throws IOException {
+        if (argv.equals(List.of("stty", "size"))) {
+            print(out, terminal.rows() + " " + terminal.columns() + "\n");
+            return 0;
+        }
+        try {
+            ByteArrayOutputStream output = new ByteArrayOutputStream();
+            int result = runtime.run(sprite, ExecRequest.of(argv), output, output);
+            output.writeTo(out);
+            return result;
+        } catch (OperationInterruptedException e) {
+            throw e;
+        } catch (PuckException e) {
+            print(out, Builtins.program(argv) + ": " + e.problem() + "\n");
+            return 126;
+        }
+    }
+
+    private static int exitStatus(String arg, OutputStream out) throws IOException {
+        try {
+            return Integer.parseInt(arg) & 0xff;
+        } catch (NumberFormatException e) {
+            print(out, "exit: " + arg + ": numeric argument required\n");
+            return 2;
+        }
+    }
+
+    private static void print(OutputStream out, String s) throws IOException {
+        out.write(s.getBytes(StandardCharsets.UTF_8));
     }
 
     @Override
     public OutputStream input() {
-        return input;
+        return typed.sink();
     }
 
     @Override
     public InputStream output() {
-        return output;
+        return shown.source();
     }
 
+    /** Records the size, as {@code stty size} then shows; validated as {@link ConsoleRequest} does. */
     @Override
     public void resize(int columns, int rows) {
-        this.columns = columns;
-        this.rows = rows;
-    }
-
-    /** @return the terminal size last set, as {@code columns x rows} */
-    String size() {
-        return columns + "x" + rows;
+        terminal = terminal.withSize(columns, rows);
     }
 
     @Override
     public OptionalInt waitFor(Duration timeout) {
         try {
-            return OptionalInt.of(exit.get(timeout.toMillis(), TimeUnit.MILLISECONDS));
-        } catch (TimeoutException e) {
-            return OptionalInt.empty();
+            return ended.await(timeout.toNanos(), TimeUnit.NANOSECONDS) ? OptionalInt.of(status) : OptionalInt.empty();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new OperationInterruptedException(null, "console", e);
-        } catch (ExecutionException e) {
-            throw new IllegalStateException(e.getCause());
+            throw new OperationInterruptedException(sprite, "console", e);
         }
     }
 
     @Override
     public void close() {
-        try {
-            input.close();
-        } catch (IOException ignored) {
-            // closing the typing end ends the interpreter; nothing else to release
+        if (ended.getCount() > 0) {
+            hungUp = true;
+            typed.close();
+            session.interrupt();
         }
     }
 }

@@ -7,9 +7,21 @@ import java.time.ZoneId;
 import java.time.ZoneOffset;
 import java.util.concurrent.atomic.AtomicReference;
 
-/** A clock that moves only when told to. Thread-safe; copies made with {@link #withZone} share its time. */
+/**
+ * A clock that moves only when told to, for tests of anything that reads time through a
+ * {@link Clock} (idle timeouts, {@code stateSince}, leases):
+ *
+ * <pre>{@code
+ * TestClock clock = TestClock.start();
+ * var runtime = InMemorySpriteRuntime.builder().clock(clock).build();
+ * clock.advance(Duration.ofMinutes(15));   // the idle timeout has passed, instantly
+ * }</pre>
+ *
+ * Thread-safe. It is in UTC; copies made with {@link #withZone} report another zone but share
+ * its time, so advancing either moves both.
+ */
 public final class TestClock extends Clock {
-    /** Where {@link #start()} begins: an arbitrary, fixed instant. */
+    /** Where {@link #start()} begins: an arbitrary, fixed instant, so that tests are repeatable. */
     public static final Instant START = Instant.parse("2026-01-01T00:00:00Z");
 
     private final AtomicReference<Instant> now;
@@ -20,35 +32,45 @@ public final class TestClock extends Clock {
         this.zone = zone;
     }
 
-    /** @return a clock at {@link #START}, in UTC */
+    /**
+     * @return a new clock at {@link #START}, in UTC
+     */
     public static TestClock start() {
         return at(START);
     }
 
-    /** @param instant the starting time @return a clock there, in UTC */
+    /**
+     * @param instant the starting time
+     * @return a new clock at that time, in UTC
+     */
     public static TestClock at(Instant instant) {
         return new TestClock(new AtomicReference<>(instant), ZoneOffset.UTC);
     }
 
     /**
-     * Moves time forward.
+     * Moves time forward, atomically.
      *
-     * @param d how far; not negative
+     * @param duration how far; zero or positive
      * @return the new time
-     * @throws IllegalArgumentException if {@code d} is negative
+     * @throws IllegalArgumentException if {@code duration} is negative (use {@link #set} to go back)
      */
-    public Instant advance(Duration d) {
-        if (d.isNegative()) {
-            throw new IllegalArgumentException("time does not go backwards: " + d);
+    public Instant advance(Duration duration) {
+        if (duration.isNegative()) {
+            throw new IllegalArgumentException("advance moves time forward only, but was given " + duration + "; use set(Instant) to go back");
         }
-        return now.updateAndGet(t -> t.plus(d));
+        return now.updateAndGet(t -> t.plus(duration));
     }
 
-    /** @param instant the new time (may go backwards, to test clock jumps) */
+    /**
+     * Sets the time, forward or backward (to test clock jumps).
+     *
+     * @param instant the new time
+     */
     public void set(Instant instant) {
         now.set(instant);
     }
 
+    /** @return the current time of this clock; it changes only through {@link #advance} and {@link #set} */
     @Override
     public Instant instant() {
         return now.get();
@@ -59,13 +81,17 @@ public final class TestClock extends Clock {
         return zone;
     }
 
+    /**
+     * @param zone the zone the copy reports
+     * @return a clock in {@code zone} that shares this clock's time
+     */
     @Override
-    public Clock withZone(ZoneId zone) {
+    public TestClock withZone(ZoneId zone) {
         return new TestClock(now, zone);
     }
 
     @Override
     public String toString() {
-        return "TestClock[" + instant() + "]";
+        return "TestClock[" + instant() + ", " + zone + "]";
     }
 }

@@ -1,7 +1,9 @@
 package labs.sandwich.puck.testkit;
 
 /**
- * Programs to run inside real sprites when a test needs state that lives only in memory.
+ * Programs to run inside real sprites when a test needs state that lives only in memory, e.g.
+ * to implement {@link SpriteRuntimeCompatibilityKit#startMemoryWorkload} and
+ * {@link SpriteRuntimeCompatibilityKit#readMemoryWorkload} on a backend whose image has python 3.
  */
 public final class Workloads {
     /**
