@@ -17,7 +17,8 @@ import java.util.Set;
  * any live state ─► DELETING ─► DELETED;   any state but DELETED ─► FAILED
  * </pre>
  *
- * A restore from a snapshot goes through {@link #WAKING}. {@link #FAILED} means Puck could
+ * A restore from a snapshot goes through {@link #WAKING}, from a running, paused or
+ * hibernated sprite. {@link #FAILED} means Puck could
  * not tell what state the runtime is in; it keeps everything and waits for a wake (which
  * retries) or a delete.
  */
@@ -46,7 +47,7 @@ public enum SpriteState {
     static {
         allow(CREATING, RUNNING, DELETING, FAILED);
         allow(RUNNING, PAUSED, HIBERNATING, WAKING, DELETING, FAILED);
-        allow(PAUSED, RUNNING, DELETING, FAILED);
+        allow(PAUSED, RUNNING, WAKING, DELETING, FAILED);
         allow(HIBERNATING, HIBERNATED, RUNNING, FAILED);
         allow(HIBERNATED, WAKING, DELETING, FAILED);
         allow(WAKING, RUNNING, HIBERNATED, FAILED);

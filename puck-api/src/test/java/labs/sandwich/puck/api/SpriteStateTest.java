@@ -12,7 +12,7 @@ class SpriteStateTest {
     private static final Map<SpriteState, Set<SpriteState>> EXPECTED = Map.of(
             SpriteState.CREATING, EnumSet.of(SpriteState.RUNNING, SpriteState.DELETING, SpriteState.FAILED),
             SpriteState.RUNNING, EnumSet.of(SpriteState.PAUSED, SpriteState.HIBERNATING, SpriteState.WAKING, SpriteState.DELETING, SpriteState.FAILED),
-            SpriteState.PAUSED, EnumSet.of(SpriteState.RUNNING, SpriteState.DELETING, SpriteState.FAILED),
+            SpriteState.PAUSED, EnumSet.of(SpriteState.RUNNING, SpriteState.WAKING, SpriteState.DELETING, SpriteState.FAILED),
             SpriteState.HIBERNATING, EnumSet.of(SpriteState.HIBERNATED, SpriteState.RUNNING, SpriteState.FAILED),
             SpriteState.HIBERNATED, EnumSet.of(SpriteState.WAKING, SpriteState.DELETING, SpriteState.FAILED),
             SpriteState.WAKING, EnumSet.of(SpriteState.RUNNING, SpriteState.HIBERNATED, SpriteState.FAILED),
@@ -31,7 +31,7 @@ class SpriteStateTest {
             }
             assertThat(from.next()).isEqualTo(EXPECTED.get(from));
         }
-        assertThat(legal).isEqualTo(24);
+        assertThat(legal).isEqualTo(25);
     }
 
     @Test
