@@ -16,6 +16,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import labs.sandwich.puck.api.Capability;
 import labs.sandwich.puck.api.Events;
+import labs.sandwich.puck.api.ImageRef;
 import labs.sandwich.puck.api.InvalidSpecException;
 import labs.sandwich.puck.api.OperationInterruptedException;
 import labs.sandwich.puck.api.PuckException;
@@ -57,6 +58,7 @@ import org.jspecify.annotations.Nullable;
 public final class Puck implements AutoCloseable {
     /** The timeout of operations that do not take one. */
     public static final Duration DEFAULT_TIMEOUT = Duration.ofMinutes(2);
+    private static final Duration BUILD_TIMEOUT = Duration.ofMinutes(30);
 
     private final Engine engine;
     private final EventBus bus;
@@ -170,6 +172,23 @@ public final class Puck implements AutoCloseable {
     /** @return every sprite in the store, by name */
     public List<Sprite> list() {
         return store.sprites().stream().map(SpriteRecord::name).map(this::handle).toList();
+    }
+
+    /**
+     * Builds an image from a directory holding a {@code Containerfile} (or {@code Dockerfile})
+     * and tags it, so that sprites can start from it:
+     * {@code puck.create(SpriteSpec.named("x").withImage(puck.buildImage(dir, "localhost/me/tools:1")))}.
+     * Blocks until the build ends, for at most 30 minutes.
+     *
+     * @param context the build context directory
+     * @param tag     the image's tag, e.g. {@code localhost/me/tools:1}
+     * @return the tag
+     * @throws InvalidSpecException if the directory or its Containerfile is missing, or the tag is invalid
+     * @throws labs.sandwich.puck.api.UnsupportedCapabilityException without {@link Capability#BUILD_IMAGES}
+     * @throws labs.sandwich.puck.api.BackendException if the build fails, with the builder's message
+     */
+    public ImageRef buildImage(Path context, String tag) {
+        return engine.buildImage(context, ImageRef.of(tag), BUILD_TIMEOUT);
     }
 
     /** @return the lifecycle events of every sprite; subscribe to receive them */

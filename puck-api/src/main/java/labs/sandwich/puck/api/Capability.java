@@ -22,7 +22,9 @@ public enum Capability {
     /** Make a port of a sprite reachable at a URL. */
     EXPOSE("expose a sprite's port"),
     /** Keep open TCP connections across hibernation. */
-    KEEP_TCP_CONNECTIONS("keep open TCP connections across hibernation");
+    KEEP_TCP_CONNECTIONS("keep open TCP connections across hibernation"),
+    /** Build an image from a directory holding a Containerfile (or Dockerfile). */
+    BUILD_IMAGES("build images from a Containerfile");
 
     private final String description;
 

@@ -11,6 +11,7 @@ import labs.sandwich.puck.api.ConsoleRequest;
 import labs.sandwich.puck.api.DeletePolicy;
 import labs.sandwich.puck.api.ExecRequest;
 import labs.sandwich.puck.api.ExecResult;
+import labs.sandwich.puck.api.ImageRef;
 import labs.sandwich.puck.api.Readiness;
 import labs.sandwich.puck.api.Snapshot;
 import labs.sandwich.puck.api.SnapshotId;
@@ -180,6 +181,21 @@ public interface SpriteRuntime extends AutoCloseable {
      * @param snapshot the snapshot
      */
     void deleteSnapshot(Snapshot snapshot);
+
+    /**
+     * Builds an image from a build context (a directory) and tags it; only for runtimes with
+     * {@link Capability#BUILD_IMAGES}. The engine has checked that the directory and the
+     * Containerfile exist.
+     *
+     * @param context      the build context directory
+     * @param containerfile the Containerfile's path relative to {@code context}
+     * @param tag          the tag to give the image
+     * @return the tag, once the image exists
+     * @throws labs.sandwich.puck.api.BackendException if the build fails, with the builder's message
+     */
+    default ImageRef buildImage(java.nio.file.Path context, String containerfile, ImageRef tag) {
+        throw new labs.sandwich.puck.api.UnsupportedCapabilityException(Capability.BUILD_IMAGES, name(), unsupportedReason(Capability.BUILD_IMAGES));
+    }
 
     /**
      * @param sprite a sprite

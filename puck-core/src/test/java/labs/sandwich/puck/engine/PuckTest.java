@@ -207,6 +207,7 @@ class PuckTest {
                     e -> assertThat(e.capability()).isEqualTo(Capability.HIBERNATE));
             assertThatThrownBy(() -> s.snapshot("x")).isInstanceOf(UnsupportedCapabilityException.class);
             assertThatThrownBy(s::pause).isInstanceOf(UnsupportedCapabilityException.class);
+            assertThatThrownBy(() -> p.buildImage(tmp, "localhost/x/y:1")).isInstanceOf(UnsupportedCapabilityException.class);
             assertThat(s.state()).isEqualTo(SpriteState.RUNNING);
             assertThat(p.capabilities()).containsExactlyInAnyOrder(Capability.EXEC, Capability.FILES);
         }
@@ -258,6 +259,23 @@ class PuckTest {
         assertThatThrownBy(() -> puck.get("lost").wake()).isInstanceOf(IllegalSpriteStateException.class).hasMessageContaining("nothing was deleted");
         puck.get("lost").delete();
         assertThat(puck.find("lost")).isEmpty();
+    }
+
+    @Test
+    void imagesAreBuiltFromAContainerfileAndSpritesStartFromThem() throws Exception {
+        Path ctx = Files.createDirectories(tmp.resolve("ctx"));
+        Files.writeString(ctx.resolve("Containerfile"), "# tools\nFROM localhost/puck/base:bookworm\nRUN apt-get install -y jq\n");
+        ImageRef built = puck.buildImage(ctx, "localhost/me/tools:1");
+        assertThat(built.reference()).isEqualTo("localhost/me/tools:1");
+        assertThat(puck.create(SpriteSpec.named("tooled").withImage(built)).inspect().spec().image()).isEqualTo(built);
+        assertThatThrownBy(() -> puck.buildImage(tmp.resolve("nowhere"), "localhost/me/x:1")).isInstanceOf(InvalidSpecException.class)
+                .hasMessageContaining("not a directory");
+        Path empty = Files.createDirectories(tmp.resolve("empty"));
+        assertThatThrownBy(() -> puck.buildImage(empty, "localhost/me/x:1")).isInstanceOf(InvalidSpecException.class)
+                .hasMessageContaining("no Containerfile or Dockerfile");
+        assertThatThrownBy(() -> puck.buildImage(ctx, "Not A Tag")).isInstanceOf(InvalidSpecException.class);
+        Files.writeString(ctx.resolve("Containerfile"), "FROM localhost/absent/base:1\n");
+        assertThatThrownBy(() -> puck.buildImage(ctx, "localhost/me/x:1")).isInstanceOf(ImageNotFoundException.class);
     }
 
     @Test

@@ -55,7 +55,9 @@ class PodmanSpriteTest {
 
     @AfterEach
     void delete() {
-        runtime.delete(name, DeletePolicy.PURGE);
+        if (!name.startsWith("already-deleted-")) {
+            runtime.delete(name, DeletePolicy.PURGE);
+        }
     }
 
     @Test
@@ -114,6 +116,26 @@ class PodmanSpriteTest {
         while (screen.indexOf(text + "\r\n") < 0) {
             assertThat(System.nanoTime()).as("the screen shows %s; it shows %s", text, screen).isLessThan(end);
             Thread.sleep(20);
+        }
+    }
+
+    @Test
+    void aSpriteStartsFromAnImageBuiltFromAContainerfile(@org.junit.jupiter.api.io.TempDir Path ctx) throws Exception {
+        String tag = "localhost/puck-test/built-" + Long.toHexString(System.nanoTime()) + ":1";
+        java.nio.file.Files.writeString(ctx.resolve("Containerfile"), "FROM localhost/puck/base:bookworm\nCOPY hello.txt /hello.txt\nRUN echo built > /built\n");
+        java.nio.file.Files.writeString(ctx.resolve("hello.txt"), "hello from the context\n");
+        try {
+            assertThat(runtime.buildImage(ctx, "Containerfile", labs.sandwich.puck.api.ImageRef.of(tag)).reference()).isEqualTo(tag);
+            runtime.create(SpriteSpec.named(name).withImage(tag));
+            assertThat(runtime.exec(name, ExecRequest.of("cat", "/built", "/hello.txt")).stdout()).isEqualTo("built\nhello from the context\n");
+            java.nio.file.Files.writeString(ctx.resolve("Containerfile"), "FROM localhost/puck/base:bookworm\nRUN false\n");
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> runtime.buildImage(ctx, "Containerfile", labs.sandwich.puck.api.ImageRef.of(tag + "-bad")))
+                    .isInstanceOf(labs.sandwich.puck.api.BackendException.class)
+                    .hasMessageContaining("building " + tag + "-bad");
+        } finally {
+            runtime.delete(name, DeletePolicy.PURGE);
+            new ProcessBuilder("podman", "rmi", "-f", tag).redirectErrorStream(true).start().waitFor();
+            name = "already-deleted-" + name;
         }
     }
 

@@ -248,6 +248,34 @@ public final class InMemorySpriteRuntime implements SpriteRuntime {
         return "this in-memory runtime was built without " + capability;
     }
 
+    /**
+     * "Builds" an image the way a real builder would judge it, without running anything: the
+     * Containerfile must start with {@code FROM} an image this runtime has; the tag is then
+     * known and sprites can be created from it. {@code RUN} lines are not executed.
+     */
+    @Override
+    public ImageRef buildImage(java.nio.file.Path context, String containerfile, ImageRef tag) {
+        if (!capabilities().contains(Capability.BUILD_IMAGES)) {
+            throw new UnsupportedCapabilityException(Capability.BUILD_IMAGES, NAME, unsupportedReason(Capability.BUILD_IMAGES));
+        }
+        String from;
+        try {
+            from = java.nio.file.Files.readAllLines(context.resolve(containerfile)).stream().map(String::strip)
+                    .filter(l -> !l.isEmpty() && !l.startsWith("#")).findFirst().orElse("");
+        } catch (java.io.IOException e) {
+            throw new BackendException(NAME, null, 0, "cannot read " + containerfile + ": " + e.getMessage(), "Check the file.", e);
+        }
+        if (!from.regionMatches(true, 0, "FROM ", 0, 5)) {
+            throw new BackendException(NAME, null, 0, containerfile + " must start with FROM, but starts with '" + from + "'.", "Start it with FROM <image>.", null);
+        }
+        ImageRef base = ImageRef.of(from.substring(5).strip().split("\\s+")[0]);
+        if (!images.contains(base)) {
+            throw new ImageNotFoundException(base, "The in-memory runtime knows " + ImageRef.DEFAULT + " and the images given to addImage(ImageRef).");
+        }
+        images.add(tag);
+        return tag;
+    }
+
     @Override
     public synchronized SpriteInfo create(SpriteSpec spec) {
         String name = spec.name();

@@ -21,6 +21,7 @@ import labs.sandwich.puck.api.Capability;
 import labs.sandwich.puck.api.DeletePolicy;
 import labs.sandwich.puck.api.IllegalSpriteStateException;
 import labs.sandwich.puck.api.ImageNotFoundException;
+import labs.sandwich.puck.api.ImageRef;
 import labs.sandwich.puck.api.InvalidSpecException;
 import labs.sandwich.puck.api.Names;
 import labs.sandwich.puck.api.OperationInterruptedException;
@@ -139,6 +140,23 @@ public final class Engine {
             bus.publish(new SpriteEvent.Created(name, clock.instant(), Duration.between(start, clock.instant())));
             return record(name);
         });
+    }
+
+    /**
+     * @param context a directory holding a Containerfile or Dockerfile
+     * @param tag     the image's tag
+     * @param timeout limit for the build
+     * @return the tag, once the image exists
+     */
+    public ImageRef buildImage(java.nio.file.Path context, ImageRef tag, Duration timeout) {
+        require(Capability.BUILD_IMAGES);
+        if (!java.nio.file.Files.isDirectory(context)) {
+            throw new InvalidSpecException("context", "The build context " + context + " is not a directory.", "Pass the directory that holds the Containerfile.");
+        }
+        String file = java.util.stream.Stream.of("Containerfile", "Dockerfile").filter(f -> java.nio.file.Files.isRegularFile(context.resolve(f)))
+                .findFirst().orElseThrow(() -> new InvalidSpecException("context", "There is no Containerfile or Dockerfile in " + context + ".",
+                        "Put a Containerfile in it, e.g. \"FROM localhost/puck/base:bookworm\" and your RUN lines."));
+        return call(null, "build image " + tag, timeout, () -> runtime.buildImage(context, file, tag));
     }
 
     /** @param name a sprite @param timeout limit */

@@ -109,7 +109,8 @@ public final class PodmanRuntime implements SpriteRuntime {
         this.archives = new CheckpointArchives(client);
         this.snapshotDir = snapshotDir;
         this.clock = clock;
-        Set<Capability> caps = EnumSet.of(Capability.EXEC, Capability.CONSOLE, Capability.FILES, Capability.PAUSE, Capability.EXPOSE);
+        Set<Capability> caps = EnumSet.of(Capability.EXEC, Capability.CONSOLE, Capability.FILES, Capability.PAUSE, Capability.EXPOSE,
+                Capability.BUILD_IMAGES);
         Map<Capability, String> why = new LinkedHashMap<>();
         if (canCheckpoint.isEmpty()) {
             caps.add(Capability.HIBERNATE);
@@ -181,6 +182,55 @@ public final class PodmanRuntime implements SpriteRuntime {
             throw e;
         }
         return inspect(name).orElseThrow(() -> new BackendException(NAME, name, 0, "the container vanished right after it started.", "Check `podman ps -a`.", null));
+    }
+
+    /**
+     * Builds with Podman's builder ({@code POST /libpod/build}), which answers with a stream
+     * of JSON lines; an {@code error} line fails the build with the builder's own words.
+     * Nothing is pulled: a base image must already be in Podman's storage.
+     */
+    @Override
+    public ImageRef buildImage(Path context, String containerfile, ImageRef tag) {
+        Path tar = null;
+        try {
+            tar = Files.createTempFile("puck-build-", ".tar");
+            try (OutputStream out = Files.newOutputStream(tar)) {
+                Tar.writeTree(context, out);
+            }
+            org.apache.hc.client5.http.classic.methods.HttpPost post = new org.apache.hc.client5.http.classic.methods.HttpPost(PodmanClient.BASE
+                    + "/build?t=" + URLEncoder.encode(tag.reference(), StandardCharsets.UTF_8)
+                    + "&dockerfile=" + URLEncoder.encode(containerfile, StandardCharsets.UTF_8) + "&pull=false&forcerm=true");
+            post.setEntity(new FileEntity(tar.toFile(), ContentType.create("application/x-tar")));
+            StringBuilder log = new StringBuilder();
+            String error = client.http().execute(post, r -> {
+                if (r.getCode() >= 300) {
+                    return "HTTP " + r.getCode() + ": " + EntityUtils.toString(r.getEntity());
+                }
+                try (var lines = new java.io.BufferedReader(new java.io.InputStreamReader(r.getEntity().getContent(), StandardCharsets.UTF_8))) {
+                    for (String line; (line = lines.readLine()) != null; ) {
+                        var json = client.json().readTree(line);
+                        if (json.hasNonNull("error")) {
+                            return json.get("error").asText();
+                        }
+                        log.append(json.path("stream").asText(""));
+                    }
+                }
+                return null;
+            });
+            if (error != null) {
+                String tail = log.length() > 2000 ? log.substring(log.length() - 2000) : log.toString();
+                throw new BackendException(NAME, null, 0, "building " + tag + " from " + context.resolve(containerfile) + " failed: " + error.strip(),
+                        "Fix the Containerfile; the builder said:\n" + tail.strip(), null);
+            }
+            requireImage(tag);
+            return tag;
+        } catch (IOException e) {
+            throw new BackendException(NAME, null, 0, "building " + tag + " failed: " + e.getMessage(), "Check the build context " + context + ".", e);
+        } finally {
+            if (tar != null) {
+                deleteQuietly(tar);
+            }
+        }
     }
 
     @Override

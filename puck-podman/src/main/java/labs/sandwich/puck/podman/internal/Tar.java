@@ -33,6 +33,40 @@ final class Tar {
     }
 
     /**
+     * Writes a directory tree as a tar (a build context): directories, regular files with
+     * their modes, and symbolic links as links.
+     *
+     * @param dir the directory; entries are named relative to it
+     * @param out where the tar goes; left open
+     */
+    static void writeTree(Path dir, OutputStream out) throws IOException {
+        TarArchiveOutputStream tar = new TarArchiveOutputStream(out);
+        tar.setLongFileMode(TarArchiveOutputStream.LONGFILE_POSIX);
+        tar.setBigNumberMode(TarArchiveOutputStream.BIGNUMBER_POSIX);
+        try (var paths = Files.walk(dir)) {
+            for (Path p : (Iterable<Path>) paths.sorted()::iterator) {
+                if (p.equals(dir)) {
+                    continue;
+                }
+                String name = dir.relativize(p).toString().replace('\\', '/');
+                if (Files.isSymbolicLink(p)) {
+                    TarArchiveEntry link = new TarArchiveEntry(name, org.apache.commons.compress.archivers.tar.TarConstants.LF_SYMLINK);
+                    link.setLinkName(Files.readSymbolicLink(p).toString());
+                    tar.putArchiveEntry(link);
+                } else {
+                    TarArchiveEntry e = new TarArchiveEntry(p.toFile(), name);
+                    tar.putArchiveEntry(e);
+                    if (Files.isRegularFile(p)) {
+                        Files.copy(p, tar);
+                    }
+                }
+                tar.closeArchiveEntry();
+            }
+        }
+        tar.finish();
+    }
+
+    /**
      * Copies the first regular file of a tar to {@code sink}.
      *
      * @return whether there was a regular file
