@@ -109,7 +109,14 @@ service_version() {
   printf '%s' "$out" | tail -n 1 | grep -q '^OK' || return 1
   printf '%s\n' "$out" | tr -d '\r' | awk -F': ' 'tolower($1) == "libpod-api-version" {print $2}'
 }
-service_ok() { local v; v=$(service_version) && version_ge "$v" 5.0; }
+service_ok() { local v; v=$(service_version) && version_ge "$v" 5.0 && ! service_cwd_gone; }
+# Our service started from a directory deleted since answers pings but cannot start a
+# container (conmon: "Failed to get working directory"); it counts as not running.
+service_cwd_gone() {
+  local pid
+  pid=$(cat "$PIDFILE" 2>/dev/null) || return 1
+  [ -n "$pid" ] && readlink "/proc/$pid/cwd" 2>/dev/null | grep -q '(deleted)'
+}
 
 missing() {
   local m=()
@@ -374,11 +381,13 @@ start_service() {
   say "starting podman system service on unix://$SOCKET (log $SERVICE_LOG, pid file $PIDFILE)"
   # No systemd: a session of its own so that it outlives this script and its caller (Maven),
   # a clean environment (not the caller's TMPDIR or XDG_RUNTIME_DIR), and no inherited lock.
-  # The inner shell writes its own pid, which exec hands on to podman.
+  # The inner shell writes its own pid, which exec hands on to podman. It runs from /: conmon
+  # inherits the service's working directory, and if that is later deleted (a build's
+  # directory, say) every container start fails with "Failed to get working directory".
   # shellcheck disable=SC2016
   env -i PATH="$PATH" HOME="${HOME:-/root}" LANG=C.UTF-8 PODMAN_IGNORE_CGROUPSV1_WARNING=1 \
     ${http_proxy:+http_proxy="$http_proxy"} ${https_proxy:+https_proxy="$https_proxy"} ${no_proxy:+no_proxy="$no_proxy"} \
-    setsid nohup sh -c 'echo $$ > "$1"; exec podman system service --time=0 "unix://$2"' \
+    setsid nohup sh -c 'cd / && echo $$ > "$1" && exec podman system service --time=0 "unix://$2"' \
     puck-podman-service "$PIDFILE" "$SOCKET" >>"$SERVICE_LOG" 2>&1 </dev/null 9>&- &
   wait_for_service || die "the Podman service did not answer on $SOCKET within 15 s. Its log: $SERVICE_LOG (last lines: $(tail -n 3 "$SERVICE_LOG" 2>/dev/null | tr '\n' ' '))"
   changed+=("podman service (pid $(cat "$PIDFILE"))")
@@ -404,7 +413,7 @@ if service_ok; then
 else
   v=$(service_version || true)
   if ours_running; then
-    say "the Podman service (pid $(cat "$PIDFILE")) $(if [ -n "$v" ]; then echo "is version $v"; else echo "does not answer"; fi); restarting it"
+    say "the Podman service (pid $(cat "$PIDFILE")) $(if service_cwd_gone; then echo "runs in a deleted directory, where conmon cannot start containers"; elif [ -n "$v" ]; then echo "is version $v"; else echo "does not answer"; fi); restarting it"
     stop_ours
   elif [ -n "$v" ]; then
     die "a Podman $v service not started by this script answers on $SOCKET; Puck needs >= 5. Stop it (or set PUCK_PODMAN_SOCKET to another path) and rerun."
