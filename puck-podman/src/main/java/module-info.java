@@ -1,8 +1,11 @@
 /**
- * Puck's Podman + CRIU backend. Provides the {@code podman} runtime; nothing else is exported.
+ * Puck's Podman + CRIU backend. Provides the {@code podman} runtime; exports only the package of
+ * {@code PodmanRuntimeProvider}. The generated libpod client ({@code ...podman.internal.libpod})
+ * stays unexported; its models are opened to Jackson alone.
  */
 module labs.sandwich.puck.podman {
-    requires labs.sandwich.puck.api;
+    // PodmanRuntimeProvider's signatures use the SPI's types.
+    requires transitive labs.sandwich.puck.api;
     requires java.net.http;
     requires org.apache.httpcomponents.client5.httpclient5;
     requires org.apache.httpcomponents.core5.httpcore5;
