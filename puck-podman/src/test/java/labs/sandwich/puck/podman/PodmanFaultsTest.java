@@ -75,6 +75,22 @@ class PodmanFaultsTest {
     }
 
     @Test
+    void aSpriteThatCannotStartLeavesNeitherContainerNorVolumes() throws Exception {
+        String name = "nostart-" + Long.toHexString(System.nanoTime());
+        String tag = "localhost/puck-test/broken-" + Long.toHexString(System.nanoTime()) + ":1";
+        java.nio.file.Files.writeString(tmp.resolve("Containerfile"), "FROM localhost/puck/base:bookworm\nENTRYPOINT [\"/no/such/init\"]\n");
+        try (PodmanClient client = new PodmanClient(Path.of("/run/podman/podman.sock")); SpriteRuntime runtime = PodmanTests.runtime()) {
+            runtime.buildImage(tmp, "Containerfile", labs.sandwich.puck.api.ImageRef.of(tag));
+            assertThatThrownBy(() -> runtime.create(SpriteSpec.named(name).withImage(tag))).isInstanceOf(BackendException.class);
+            assertThat(runtime.inspect(name)).isEmpty();
+            String filter = client.filters(Map.of("label", java.util.List.of("puck.sprite=" + name)));
+            assertThat(client.volumes().volumeList(filter)).as("the empty volumes made for it are gone too").isEmpty();
+        } finally {
+            new ProcessBuilder("podman", "rmi", "-f", tag).redirectErrorStream(true).start().waitFor();
+        }
+    }
+
+    @Test
     void aDeadServiceIsABackendErrorThatSaysHowToStartIt() {
         try (PodmanRuntime runtime = new PodmanRuntime(new PodmanClient(tmp.resolve("dead.sock")), Clock.systemUTC(), tmp, Optional.empty())) {
             assertThatThrownBy(runtime::list)

@@ -163,22 +163,32 @@ public final class PodmanRuntime implements SpriteRuntime {
         }
         requireImage(spec.image());
         List<NamedVolume> volumes = new ArrayList<>();
-        for (String dir : List.of("home", "root")) {
-            ensureVolume(name, dir);
-            volumes.add(new NamedVolume().name(volume(name, dir)).dest("/" + dir));
-        }
-        SpecGenerator gen = new SpecGenerator().name(container(name)).image(spec.image().reference()).hostname(name)
-                .labels(labelsFor(spec)).env(new LinkedHashMap<>(spec.env())).volumes(volumes).stopTimeout(2L)
-                .resourceLimits(limits(spec.resources()));
-        api(name, "create", () -> client.containers().containerCreate(gen));
+        List<String> made = new ArrayList<>();
         try {
+            for (String dir : List.of("home", "root")) {
+                if (ensureVolume(name, dir)) {
+                    made.add(volume(name, dir));
+                }
+                volumes.add(new NamedVolume().name(volume(name, dir)).dest("/" + dir));
+            }
+            SpecGenerator gen = new SpecGenerator().name(container(name)).image(spec.image().reference()).hostname(name)
+                    .labels(labelsFor(spec)).env(new LinkedHashMap<>(spec.env())).volumes(volumes).stopTimeout(2L)
+                    .resourceLimits(limits(spec.resources()));
+            api(name, "create", () -> client.containers().containerCreate(gen));
             api(name, "start", () -> {
                 client.containers().containerStart(container(name));
                 return null;
             });
         } catch (RuntimeException e) {
-            // A container that cannot start is not a sprite; remove it (it holds no data yet), keep the volumes.
+            // A sprite that never started holds no data: remove its container and the volumes this
+            // call made, but never volumes kept from an earlier sprite of the same name.
             quietly(() -> client.containers().containerDelete(container(name), true, true, 0, false));
+            for (String v : made) {
+                quietly(() -> {
+                    client.volumes().volumeDelete(v, true);
+                    return null;
+                });
+            }
             throw e;
         }
         return inspect(name).orElseThrow(() -> new BackendException(NAME, name, 0, "the container vanished right after it started.", "Check `podman ps -a`.", null));
@@ -747,19 +757,15 @@ public final class PodmanRuntime implements SpriteRuntime {
         }
     }
 
-    private void ensureVolume(String sprite, String dir) {
+    /** @return whether the volume was created now (rather than kept from an earlier sprite) */
+    private boolean ensureVolume(String sprite, String dir) {
         String name = volume(sprite, dir);
-        try {
-            client.volumes().volumeExists(name);
-        } catch (ApiException e) {
-            if (e.getCode() != 404) {
-                api(sprite, "volume exists", () -> {
-                    throw e;
-                });
-            }
-            api(sprite, "create volume", () -> client.volumes().volumeCreate(new VolumeCreateOptions().name(name)
-                    .labels(Map.of(MANAGED, PUCK, SPRITE, sprite))));
+        if (volumeExists(name)) {
+            return false;
         }
+        api(sprite, "create volume", () -> client.volumes().volumeCreate(new VolumeCreateOptions().name(name)
+                .labels(Map.of(MANAGED, PUCK, SPRITE, sprite))));
+        return true;
     }
 
     private static Map<String, String> labelsFor(SpriteSpec spec) {
