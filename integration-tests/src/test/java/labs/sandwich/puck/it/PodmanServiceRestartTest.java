@@ -55,6 +55,26 @@ class PodmanServiceRestartTest {
         }
     }
 
+    @Test
+    void aSpriteWhoseContainerWasStoppedBehindPucksBackSaysSoAndKeepsItsFiles() throws Exception {
+        String name = "stopped-" + Long.toHexString(System.nanoTime());
+        try (Puck puck = Puck.builder().store(tmp.resolve("puck.db")).build()) {
+            Sprite s = puck.create(SpriteSpec.named(name));
+            try {
+                Process kill = new ProcessBuilder("podman", "kill", "puck-" + name).redirectErrorStream(true).start();
+                assertThat(kill.waitFor()).isZero();
+                try (Puck reopened = Puck.builder().store(tmp.resolve("puck.db")).build()) {
+                    Sprite again = reopened.get(name);
+                    assertThat(again.state()).as("reconciled with what Podman says").isEqualTo(SpriteState.FAILED);
+                    assertThatThrownBy(again::wake).hasMessageContaining("stopped, with its memory lost")
+                            .hasMessageContaining("files and volumes are kept");
+                }
+            } finally {
+                s.delete(DeletePolicy.PURGE);
+            }
+        }
+    }
+
     private static void restartService() throws Exception {
         Path script = Path.of("..", "scripts", "host-setup.sh").toAbsolutePath().normalize();
         Process p = new ProcessBuilder("bash", script.toString(), "--yes").redirectErrorStream(true).start();

@@ -231,8 +231,10 @@ public final class Engine {
             case FAILED -> {
                 SpriteState actual = adoptRuntimeState(name);
                 if (actual == SpriteState.FAILED) {
-                    throw new IllegalSpriteStateException(name, SpriteState.FAILED, "wake",
-                            "The runtime does not have this sprite any more; nothing was deleted. Check `puck doctor`, or delete it.");
+                    boolean present = call(name, "inspect", defaultTimeout, () -> runtime.inspect(name)).isPresent();
+                    throw new IllegalSpriteStateException(name, SpriteState.FAILED, "wake", present
+                            ? "The runtime still has it but it is stopped, with its memory lost; its files and volumes are kept. Take what you need from it, then delete it."
+                            : "The runtime does not have this sprite any more; nothing was deleted. Check `puck doctor`, or delete it.");
                 }
                 wakeLocked(name, timeout);
             }
