@@ -15,6 +15,8 @@ public enum Capability {
     PAUSE("pause a sprite"),
     /** Checkpoint a sprite's memory to disk and free its RAM. */
     HIBERNATE("hibernate a sprite with its memory"),
+    /** Export a hibernated sprite's checkpoint and free everything else the runtime holds for it. */
+    ARCHIVE("archive a hibernated sprite"),
     /** Take snapshots (memory and disk) and restore them. */
     SNAPSHOT("take and restore snapshots"),
     /** Start a new sprite from another sprite's snapshot. */

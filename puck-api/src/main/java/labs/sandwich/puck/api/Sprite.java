@@ -188,4 +188,24 @@ public interface Sprite {
      * @param policy what to remove with it
      */
     void delete(DeletePolicy policy);
+
+    /**
+     * Keeps the sprite awake: while the lease is held and not expired, the idle monitor does
+     * not put it to sleep. Wakes the sprite first if it sleeps. The lease is kept in the state
+     * store, so the daemon and every other process see it.
+     *
+     * @param reason   what it is for, shown by {@link #why()}; not blank
+     * @param duration how long at most; positive, up to a year
+     * @return the lease; close it to release it early
+     * @throws InvalidSpecException if the reason is blank or the duration out of range
+     */
+    KeepAlive keepAlive(String reason, java.time.Duration duration);
+
+    /**
+     * Explains the sprite's state: what put it there, what keeps it awake, and when it will
+     * sleep by itself.
+     *
+     * @return the explanation; its {@code toString()} reads as text
+     */
+    Why why();
 }

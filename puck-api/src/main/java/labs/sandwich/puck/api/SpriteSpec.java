@@ -21,29 +21,29 @@ import java.util.TreeMap;
  *
  * @param name        RFC 1123 label, 1 to 63 characters ({@link Names#requireSpriteName})
  * @param image       the image the sprite starts from
- * @param idleTimeout how long without activity before the sprite hibernates; {@link Duration#ZERO} for never
+ * @param sleep       when an idle sprite pauses, hibernates and archives by itself ({@link SleepPolicy#DEFAULT})
  * @param resources   CPU, memory and storage limits
  * @param env         environment variables for every process in the sprite
  * @param ports       ports the sprite serves on (for readiness and exposure), each 1 to 65535, no duplicates
  * @param sshKeys     authorized SSH public keys, one key per entry
  * @param labels      free-form labels, kept with the sprite
  * @param readiness   when a started or woken sprite counts as ready
+ * @param hooks       commands run around sleeping to disk ({@link SleepHooks#NONE})
  */
 public record SpriteSpec(
         String name,
         ImageRef image,
-        Duration idleTimeout,
+        SleepPolicy sleep,
         Resources resources,
         Map<String, String> env,
         List<Integer> ports,
         List<String> sshKeys,
         Map<String, String> labels,
-        Readiness readiness) {
+        Readiness readiness,
+        SleepHooks hooks) {
 
-    /** The idle timeout of a spec that does not set one. */
-    public static final Duration DEFAULT_IDLE_TIMEOUT = Duration.ofMinutes(15);
-    /** The longest idle timeout accepted. */
-    public static final Duration MAX_IDLE_TIMEOUT = Duration.ofDays(365);
+    /** The idle timeout (time before hibernating) of a spec that does not set one. */
+    public static final Duration DEFAULT_IDLE_TIMEOUT = SleepPolicy.DEFAULT.hibernateAfter();
     private static final int MAX_ENTRIES = 256;
 
     /** Validates every component and makes defensive, ordered copies of the collections. */
@@ -52,7 +52,9 @@ public record SpriteSpec(
         if (image == null) {
             throw new InvalidSpecException("image", "An image is required but was null.", "Use ImageRef.DEFAULT or ImageRef.of(\"...\").");
         }
-        requireIdleTimeout(idleTimeout);
+        if (sleep == null) {
+            throw new InvalidSpecException("sleep", "A sleep policy is required but was null.", "Use SleepPolicy.DEFAULT, or SleepPolicy.NEVER.");
+        }
         if (resources == null) {
             throw new InvalidSpecException("resources", "Resources are required but were null.", "Use Resources.UNLIMITED.");
         }
@@ -63,18 +65,22 @@ public record SpriteSpec(
         if (readiness == null) {
             throw new InvalidSpecException("readiness", "Readiness is required but was null.", "Use Readiness.NONE.");
         }
+        if (hooks == null) {
+            throw new InvalidSpecException("hooks", "Sleep hooks are required but were null.", "Use SleepHooks.NONE.");
+        }
     }
 
     /**
-     * A spec with every default: the base image, a 15-minute idle timeout, no limits.
+     * A spec with every default: the base image, {@link SleepPolicy#DEFAULT} (pause after 30 s,
+     * hibernate after 15 min), no limits, no hooks.
      *
      * @param name the sprite's name
      * @return the spec
      * @throws InvalidSpecException if the name is invalid
      */
     public static SpriteSpec named(String name) {
-        return new SpriteSpec(name, ImageRef.DEFAULT, DEFAULT_IDLE_TIMEOUT, Resources.UNLIMITED,
-                Map.of(), List.of(), List.of(), Map.of(), Readiness.NONE);
+        return new SpriteSpec(name, ImageRef.DEFAULT, SleepPolicy.DEFAULT, Resources.UNLIMITED,
+                Map.of(), List.of(), List.of(), Map.of(), Readiness.NONE, SleepHooks.NONE);
     }
 
     /**
@@ -114,12 +120,36 @@ public record SpriteSpec(
         return withImage(ImageRef.of(reference));
     }
 
+    /** @return the idle time before the sprite hibernates ({@code sleep().hibernateAfter()}); zero for never */
+    public Duration idleTimeout() {
+        return sleep.hibernateAfter();
+    }
+
     /**
-     * @param timeout idle time before hibernation; {@link Duration#ZERO} for never
+     * Sets when the sprite hibernates; a shorter pause tier is kept, tiers that would no longer
+     * come in order are switched off.
+     *
+     * @param timeout idle time before hibernation; {@link Duration#ZERO} for never sleeping at all
      * @return a copy with that idle timeout
      */
     public SpriteSpec withIdleTimeout(Duration timeout) {
         return toBuilder().idleTimeout(timeout).build();
+    }
+
+    /**
+     * @param sleep when the sprite pauses, hibernates and archives by itself
+     * @return a copy with that policy
+     */
+    public SpriteSpec withSleep(SleepPolicy sleep) {
+        return toBuilder().sleep(sleep).build();
+    }
+
+    /**
+     * @param hooks commands run around sleeping to disk
+     * @return a copy with those hooks
+     */
+    public SpriteSpec withHooks(SleepHooks hooks) {
+        return toBuilder().hooks(hooks).build();
     }
 
     /**
@@ -178,24 +208,26 @@ public record SpriteSpec(
     public static final class Builder {
         private String name;
         private ImageRef image;
-        private Duration idleTimeout;
+        private SleepPolicy sleep;
         private Resources resources;
         private final Map<String, String> env;
         private final List<Integer> ports;
         private final List<String> sshKeys;
         private final Map<String, String> labels;
         private Readiness readiness;
+        private SleepHooks hooks;
 
         private Builder(SpriteSpec from) {
             name = from.name;
             image = from.image;
-            idleTimeout = from.idleTimeout;
+            sleep = from.sleep;
             resources = from.resources;
             env = new LinkedHashMap<>(from.env);
             ports = new ArrayList<>(from.ports);
             sshKeys = new ArrayList<>(from.sshKeys);
             labels = new LinkedHashMap<>(from.labels);
             readiness = from.readiness;
+            hooks = from.hooks;
         }
 
         /** @param name the sprite's name @return this builder */
@@ -210,9 +242,38 @@ public record SpriteSpec(
             return this;
         }
 
-        /** @param timeout idle time before hibernation; zero for never @return this builder */
+        /**
+         * Sets when the sprite hibernates, as {@link SpriteSpec#withIdleTimeout} does.
+         *
+         * @param timeout idle time before hibernation; zero for never sleeping at all
+         * @return this builder
+         */
         public Builder idleTimeout(Duration timeout) {
-            this.idleTimeout = timeout;
+            if (timeout == null || timeout.isNegative() || timeout.compareTo(SleepPolicy.MAX) > 0) {
+                throw new InvalidSpecException("idleTimeout", "Invalid idle timeout " + timeout + ".",
+                        "Use a duration between zero (never sleep) and 365 days, e.g. Duration.ofMinutes(15).");
+            }
+            if (timeout.isZero()) {
+                this.sleep = SleepPolicy.NEVER;
+                return this;
+            }
+            SleepPolicy current = sleep == null ? SleepPolicy.DEFAULT : sleep;
+            this.sleep = new SleepPolicy(
+                    current.pauseAfter().compareTo(timeout) < 0 ? current.pauseAfter() : Duration.ZERO,
+                    timeout,
+                    current.archiveAfter().compareTo(timeout) > 0 ? current.archiveAfter() : Duration.ZERO);
+            return this;
+        }
+
+        /** @param sleep when the sprite pauses, hibernates and archives by itself @return this builder */
+        public Builder sleep(SleepPolicy sleep) {
+            this.sleep = sleep;
+            return this;
+        }
+
+        /** @param hooks commands run around sleeping to disk @return this builder */
+        public Builder hooks(SleepHooks hooks) {
+            this.hooks = hooks;
             return this;
         }
 
@@ -282,14 +343,7 @@ public record SpriteSpec(
          * @throws InvalidSpecException if any value is invalid
          */
         public SpriteSpec build() {
-            return new SpriteSpec(name, image, idleTimeout, resources, env, ports, sshKeys, labels, readiness);
-        }
-    }
-
-    static void requireIdleTimeout(Duration timeout) {
-        if (timeout == null || timeout.isNegative() || timeout.compareTo(MAX_IDLE_TIMEOUT) > 0) {
-            throw new InvalidSpecException("idleTimeout", "Invalid idle timeout " + timeout + ".",
-                    "Use a duration between zero (never sleep) and 365 days, e.g. Duration.ofMinutes(15).");
+            return new SpriteSpec(name, image, sleep, resources, env, ports, sshKeys, labels, readiness, hooks);
         }
     }
 

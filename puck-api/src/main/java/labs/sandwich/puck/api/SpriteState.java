@@ -10,15 +10,20 @@ import java.util.Set;
  * The states of a sprite, and the one table of which state may follow which.
  *
  * <pre>
- * CREATING ─► RUNNING ◄──► PAUSED
+ * CREATING ─► RUNNING ─► PAUSING ─► PAUSED ─► WAKING ─► RUNNING
  *               │  ▲
  *               ▼  │ (failed checkpoint)
  *          HIBERNATING ─► HIBERNATED ─► WAKING ─► RUNNING
+ *                          │
+ *                          ▼
+ *                      ARCHIVING ─► ARCHIVED ─► WAKING ─► RUNNING
  * any live state ─► DELETING ─► DELETED;   any state but DELETED ─► FAILED
  * </pre>
  *
- * A restore from a snapshot goes through {@link #WAKING}, from a running, paused or
- * hibernated sprite. {@link #FAILED} means Puck could
+ * Every change passes through a transitional state ({@link #isTransitional()}), which is
+ * what lets one process claim it while others sharing the store wait. A restore from a
+ * snapshot goes through {@link #WAKING}, from a running, paused, hibernated or archived
+ * sprite. {@link #FAILED} means Puck could
  * not tell what state the runtime is in; it keeps everything and waits for a wake (which
  * retries) or a delete.
  */
@@ -27,13 +32,19 @@ public enum SpriteState {
     CREATING,
     /** Running: processes run, memory is held. */
     RUNNING,
+    /** Being frozen. */
+    PAUSING,
     /** Frozen in place (cgroup freezer): memory is held, no process runs; wakes in milliseconds. */
     PAUSED,
     /** Its memory is being written to disk. */
     HIBERNATING,
     /** Asleep on disk: memory checkpointed, no RAM used. */
     HIBERNATED,
-    /** Being restored from a checkpoint or a snapshot. */
+    /** Its checkpoint is being exported and its container removed. */
+    ARCHIVING,
+    /** Asleep in an archive: checkpoint exported, nothing left in the runtime but the archive and the volumes. */
+    ARCHIVED,
+    /** Being restored from a checkpoint, an archive or a snapshot. */
     WAKING,
     /** Being deleted. */
     DELETING,
@@ -46,11 +57,14 @@ public enum SpriteState {
 
     static {
         allow(CREATING, RUNNING, DELETING, FAILED);
-        allow(RUNNING, PAUSED, HIBERNATING, WAKING, DELETING, FAILED);
-        allow(PAUSED, RUNNING, WAKING, DELETING, FAILED);
-        allow(HIBERNATING, HIBERNATED, RUNNING, FAILED);
-        allow(HIBERNATED, WAKING, DELETING, FAILED);
-        allow(WAKING, RUNNING, HIBERNATED, FAILED);
+        allow(RUNNING, PAUSING, HIBERNATING, WAKING, DELETING, FAILED);
+        allow(PAUSING, PAUSED, RUNNING, FAILED);
+        allow(PAUSED, WAKING, HIBERNATING, DELETING, FAILED);
+        allow(HIBERNATING, HIBERNATED, RUNNING, PAUSED, FAILED);
+        allow(HIBERNATED, WAKING, ARCHIVING, DELETING, FAILED);
+        allow(ARCHIVING, ARCHIVED, HIBERNATED, FAILED);
+        allow(ARCHIVED, WAKING, DELETING, FAILED);
+        allow(WAKING, RUNNING, PAUSED, HIBERNATED, ARCHIVED, FAILED);
         allow(DELETING, DELETED, FAILED);
         allow(DELETED);
         allow(FAILED, WAKING, DELETING);
@@ -82,7 +96,12 @@ public enum SpriteState {
 
     /** @return whether this state is a step between two stable states */
     public boolean isTransitional() {
-        return this == CREATING || this == HIBERNATING || this == WAKING || this == DELETING;
+        return this == CREATING || this == PAUSING || this == HIBERNATING || this == ARCHIVING || this == WAKING || this == DELETING;
+    }
+
+    /** @return whether the sprite sleeps: paused, hibernated or archived */
+    public boolean isAsleep() {
+        return this == PAUSED || this == HIBERNATED || this == ARCHIVED;
     }
 
     /** @return whether no state may follow this one */

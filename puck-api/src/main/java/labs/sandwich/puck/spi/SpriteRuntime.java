@@ -130,11 +130,36 @@ public interface SpriteRuntime extends AutoCloseable {
     void hibernate(String sprite);
 
     /**
-     * Restores a hibernated sprite; returns once it runs.
+     * Restores a hibernated or archived sprite; returns once it runs.
+     *
+     * @param sprite a hibernated or archived sprite
+     */
+    void wake(String sprite);
+
+    /**
+     * Archives a hibernated sprite: its checkpoint is exported into the runtime's own storage
+     * and everything else the runtime holds for it, except its volumes, is freed. Afterwards
+     * {@link #inspect} and {@link #list} report it {@code ARCHIVED}, {@link #wake} restores it
+     * and {@link #delete} removes the archive too. Only for runtimes with {@link Capability#ARCHIVE}.
      *
      * @param sprite a hibernated sprite
      */
-    void wake(String sprite);
+    default void archive(String sprite) {
+        throw new labs.sandwich.puck.api.UnsupportedCapabilityException(Capability.ARCHIVE, name(), unsupportedReason(Capability.ARCHIVE));
+    }
+
+    /**
+     * Counts a sprite's network traffic, for the idle monitor, which calls it once per tick for
+     * each awake sprite: it must be cheap and must not touch the traffic itself. The counters
+     * may restart from zero when the sprite wakes; the monitor only compares successive values.
+     *
+     * @param sprite a running or paused sprite
+     * @return bytes received and sent, or empty where the runtime cannot count them (then only
+     *         sessions and keep-alives count as activity)
+     */
+    default Optional<Traffic> traffic(String sprite) {
+        return Optional.empty();
+    }
 
     /**
      * Checks one readiness condition once, without waiting ({@link Readiness.Port},
@@ -160,7 +185,7 @@ public interface SpriteRuntime extends AutoCloseable {
     /**
      * Replaces a sprite's state by a snapshot's, after verifying its checksum; the sprite runs afterwards.
      *
-     * @param sprite   the sprite (running, paused or hibernated)
+     * @param sprite   the sprite (running, paused, hibernated or archived)
      * @param snapshot one of its snapshots
      * @throws labs.sandwich.puck.api.SnapshotCorruptedException on a checksum mismatch, before anything changed
      */

@@ -56,6 +56,40 @@ class SpriteSpecTest {
                 .isInstanceOfSatisfying(InvalidSpecException.class, e -> assertThat(e.field()).isEqualTo("idleTimeout"));
         assertThatThrownBy(() -> s.withIdleTimeout(Duration.ofDays(366))).isInstanceOf(InvalidSpecException.class);
         assertThat(s.withIdleTimeout(Duration.ZERO).idleTimeout()).isZero();
+        assertThat(s.withIdleTimeout(Duration.ZERO).sleep()).isEqualTo(SleepPolicy.NEVER);
+    }
+
+    @Test
+    void sleepTiersDefaultToPauseThenHibernateAndMustComeInOrder() {
+        SpriteSpec s = SpriteSpec.named("x");
+        assertThat(s.sleep()).isEqualTo(new SleepPolicy(Duration.ofSeconds(30), Duration.ofMinutes(15), Duration.ZERO));
+        assertThat(s.idleTimeout()).isEqualTo(Duration.ofMinutes(15));
+        // A shorter idle timeout than the pause tier switches the pause tier off rather than failing.
+        assertThat(s.withIdleTimeout(Duration.ofSeconds(10)).sleep()).isEqualTo(new SleepPolicy(Duration.ZERO, Duration.ofSeconds(10), Duration.ZERO));
+        assertThat(s.withIdleTimeout(Duration.ofMinutes(5)).sleep().pauseAfter()).isEqualTo(Duration.ofSeconds(30));
+        SleepPolicy archiving = SleepPolicy.DEFAULT.withArchiveAfter(Duration.ofDays(7));
+        assertThat(s.withSleep(archiving).withIdleTimeout(Duration.ofDays(8)).sleep().archiveAfter()).isZero();
+        assertThatThrownBy(() -> SleepPolicy.DEFAULT.withPauseAfter(Duration.ofMinutes(20)))
+                .isInstanceOfSatisfying(InvalidSpecException.class, e -> assertThat(e.field()).isEqualTo("sleep.hibernateAfter"))
+                .hasMessageContaining("out of order");
+        assertThatThrownBy(() -> SleepPolicy.NEVER.withPauseAfter(Duration.ofMinutes(2)).withArchiveAfter(Duration.ofMinutes(1)))
+                .hasMessageContaining("out of order");
+        assertThatThrownBy(() -> SleepPolicy.DEFAULT.withArchiveAfter(Duration.ofSeconds(-1))).isInstanceOf(InvalidSpecException.class);
+        assertThatThrownBy(() -> s.withSleep(null)).isInstanceOfSatisfying(InvalidSpecException.class, e -> assertThat(e.field()).isEqualTo("sleep"));
+        assertThat(SleepPolicy.NEVER.sleeps()).isFalse();
+        assertThat(SleepPolicy.NEVER.withArchiveAfter(Duration.ofDays(1)).sleeps()).isTrue();
+    }
+
+    @Test
+    void hooksAreArgvWithATimeout() {
+        SleepHooks h = SleepHooks.NONE.withPreSleep("sync").withPostWake("hwclock", "-s").withTimeout(Duration.ofSeconds(5));
+        assertThat(SpriteSpec.named("x").withHooks(h).hooks()).isEqualTo(h);
+        assertThat(h.postWake()).containsExactly("hwclock", "-s");
+        assertThatThrownBy(() -> h.withPreSleep(" ")).hasMessageContaining("blank");
+        assertThatThrownBy(() -> h.withPreSleep("a", "b\0")).hasMessageContaining("NUL");
+        assertThatThrownBy(() -> h.withTimeout(Duration.ZERO)).isInstanceOfSatisfying(InvalidSpecException.class, e -> assertThat(e.field()).isEqualTo("hooks.timeout"));
+        assertThatThrownBy(() -> h.withTimeout(Duration.ofHours(2))).isInstanceOf(InvalidSpecException.class);
+        assertThatThrownBy(() -> SpriteSpec.named("x").withHooks(null)).isInstanceOf(InvalidSpecException.class);
     }
 
     @Test
@@ -92,7 +126,7 @@ class SpriteSpecTest {
     @Test
     void collectionsAreCopiedAndImmutable() {
         Map<String, String> env = new HashMap<>(Map.of("A", "1"));
-        SpriteSpec s = new SpriteSpec("x", ImageRef.DEFAULT, Duration.ZERO, Resources.UNLIMITED, env, List.of(), List.of(), Map.of(), Readiness.NONE);
+        SpriteSpec s = new SpriteSpec("x", ImageRef.DEFAULT, SleepPolicy.NEVER, Resources.UNLIMITED, env, List.of(), List.of(), Map.of(), Readiness.NONE, SleepHooks.NONE);
         env.put("B", "2");
         assertThat(s.env()).containsOnlyKeys("A");
         assertThatThrownBy(() -> s.env().put("C", "3")).isInstanceOf(UnsupportedOperationException.class);

@@ -2,6 +2,8 @@ package labs.sandwich.puck.api;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import static labs.sandwich.puck.api.SpriteState.*;
+
 import java.util.EnumSet;
 import java.util.Map;
 import java.util.Set;
@@ -9,16 +11,19 @@ import org.junit.jupiter.api.Test;
 
 /** The transition table, stated a second time independently and compared pair by pair. */
 class SpriteStateTest {
-    private static final Map<SpriteState, Set<SpriteState>> EXPECTED = Map.of(
-            SpriteState.CREATING, EnumSet.of(SpriteState.RUNNING, SpriteState.DELETING, SpriteState.FAILED),
-            SpriteState.RUNNING, EnumSet.of(SpriteState.PAUSED, SpriteState.HIBERNATING, SpriteState.WAKING, SpriteState.DELETING, SpriteState.FAILED),
-            SpriteState.PAUSED, EnumSet.of(SpriteState.RUNNING, SpriteState.WAKING, SpriteState.DELETING, SpriteState.FAILED),
-            SpriteState.HIBERNATING, EnumSet.of(SpriteState.HIBERNATED, SpriteState.RUNNING, SpriteState.FAILED),
-            SpriteState.HIBERNATED, EnumSet.of(SpriteState.WAKING, SpriteState.DELETING, SpriteState.FAILED),
-            SpriteState.WAKING, EnumSet.of(SpriteState.RUNNING, SpriteState.HIBERNATED, SpriteState.FAILED),
-            SpriteState.DELETING, EnumSet.of(SpriteState.DELETED, SpriteState.FAILED),
-            SpriteState.DELETED, EnumSet.noneOf(SpriteState.class),
-            SpriteState.FAILED, EnumSet.of(SpriteState.WAKING, SpriteState.DELETING));
+    private static final Map<SpriteState, Set<SpriteState>> EXPECTED = Map.ofEntries(
+            Map.entry(CREATING, EnumSet.of(RUNNING, DELETING, FAILED)),
+            Map.entry(RUNNING, EnumSet.of(PAUSING, HIBERNATING, WAKING, DELETING, FAILED)),
+            Map.entry(PAUSING, EnumSet.of(PAUSED, RUNNING, FAILED)),
+            Map.entry(PAUSED, EnumSet.of(WAKING, HIBERNATING, DELETING, FAILED)),
+            Map.entry(HIBERNATING, EnumSet.of(HIBERNATED, RUNNING, PAUSED, FAILED)),
+            Map.entry(HIBERNATED, EnumSet.of(WAKING, ARCHIVING, DELETING, FAILED)),
+            Map.entry(ARCHIVING, EnumSet.of(ARCHIVED, HIBERNATED, FAILED)),
+            Map.entry(ARCHIVED, EnumSet.of(WAKING, DELETING, FAILED)),
+            Map.entry(WAKING, EnumSet.of(RUNNING, PAUSED, HIBERNATED, ARCHIVED, FAILED)),
+            Map.entry(DELETING, EnumSet.of(DELETED, FAILED)),
+            Map.entry(DELETED, EnumSet.noneOf(SpriteState.class)),
+            Map.entry(FAILED, EnumSet.of(WAKING, DELETING)));
 
     @Test
     void everyPairIsAsSpecified() {
@@ -31,7 +36,7 @@ class SpriteStateTest {
             }
             assertThat(from.next()).isEqualTo(EXPECTED.get(from));
         }
-        assertThat(legal).isEqualTo(25);
+        assertThat(legal).isEqualTo(38);
     }
 
     @Test
@@ -50,6 +55,7 @@ class SpriteStateTest {
         assertThat(SpriteState.RUNNING.isAwake()).isTrue();
         assertThat(SpriteState.PAUSED.isAwake()).isFalse();
         assertThat(EnumSet.allOf(SpriteState.class).stream().filter(SpriteState::isTransitional))
-                .containsExactlyInAnyOrder(SpriteState.CREATING, SpriteState.HIBERNATING, SpriteState.WAKING, SpriteState.DELETING);
+                .containsExactlyInAnyOrder(CREATING, PAUSING, HIBERNATING, ARCHIVING, WAKING, DELETING);
+        assertThat(EnumSet.allOf(SpriteState.class).stream().filter(SpriteState::isAsleep)).containsExactlyInAnyOrder(PAUSED, HIBERNATED, ARCHIVED);
     }
 }

@@ -59,6 +59,27 @@ public sealed interface SpriteEvent {
     record Hibernated(String sprite, Instant at, Duration took, String reason) implements SpriteEvent {}
 
     /**
+     * The sprite's checkpoint was exported and everything but it and the volumes freed.
+     *
+     * @param sprite the sprite
+     * @param at     when
+     * @param took   how long archiving took
+     * @param reason why, e.g. {@code requested} or {@code idle monitor: no activity for P7D}
+     */
+    record Archived(String sprite, Instant at, Duration took, String reason) implements SpriteEvent {}
+
+    /**
+     * A sleep the idle monitor was about to do did not happen, e.g. because a pre-sleep hook
+     * failed. The sprite stays as it was; the monitor tries again after another idle period.
+     *
+     * @param sprite the sprite
+     * @param at     when
+     * @param into   the state it was going to
+     * @param reason why it did not
+     */
+    record SleepCancelled(String sprite, Instant at, SpriteState into, String reason) implements SpriteEvent {}
+
+    /**
      * The sprite runs again.
      *
      * @param sprite the sprite
