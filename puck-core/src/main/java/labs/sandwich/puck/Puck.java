@@ -28,6 +28,7 @@ import labs.sandwich.puck.core.internal.Discovery;
 import labs.sandwich.puck.core.internal.Engine;
 import labs.sandwich.puck.core.internal.EngineContext;
 import labs.sandwich.puck.core.internal.EventBus;
+import labs.sandwich.puck.core.internal.IdleMonitor;
 import labs.sandwich.puck.core.internal.SpriteHandle;
 import labs.sandwich.puck.core.internal.SpriteRecord;
 import labs.sandwich.puck.core.internal.StateStore;
@@ -64,12 +65,14 @@ public final class Puck implements AutoCloseable {
     private final EventBus bus;
     private final StateStore store;
     private final boolean ownsRuntime;
+    private final @Nullable IdleMonitor monitor;
 
-    private Puck(Engine engine, EventBus bus, StateStore store, boolean ownsRuntime) {
+    private Puck(Engine engine, EventBus bus, StateStore store, boolean ownsRuntime, @Nullable IdleMonitor monitor) {
         this.engine = engine;
         this.bus = bus;
         this.store = store;
         this.ownsRuntime = ownsRuntime;
+        this.monitor = monitor;
     }
 
     /**
@@ -212,12 +215,25 @@ public final class Puck implements AutoCloseable {
     }
 
     private Sprite handle(String name) {
-        return new SpriteHandle(engine, bus, name);
+        return new SpriteHandle(engine, bus, name, () -> IdleMonitor.running(store));
     }
 
-    /** Closes the runtime (if Puck created it), the event bus and the store. Sprites keep running. */
+    /**
+     * Closes the idle monitor (if this Puck ran one), the runtime (if Puck created it), the
+     * event bus and the store. Sprites keep running.
+     */
     @Override
     public void close() {
+        try {
+            if (monitor != null) {
+                monitor.close();
+            }
+        } finally {
+            closeRest();
+        }
+    }
+
+    private void closeRest() {
         try {
             if (ownsRuntime) {
                 engine.runtime().close();
@@ -247,6 +263,8 @@ public final class Puck implements AutoCloseable {
         private final Map<String, String> config = new LinkedHashMap<>();
         private Duration defaultTimeout = DEFAULT_TIMEOUT;
         private boolean reconcile = true;
+        private boolean monitorIdle;
+        private Duration monitorInterval = Duration.ofSeconds(1);
 
         private Builder() {}
 
@@ -347,6 +365,33 @@ public final class Puck implements AutoCloseable {
         }
 
         /**
+         * Makes this Puck run the idle monitor for its store, so sprites sleep by themselves as
+         * their {@link labs.sandwich.puck.api.SleepPolicy} says. Only one monitor acts per store
+         * at a time (a lease in the store): where {@code puckd} runs, it has it, and this one waits
+         * to take over. Default: off.
+         *
+         * @param monitor whether to run it
+         * @return this builder
+         */
+        public Builder monitorIdle(boolean monitor) {
+            this.monitorIdle = monitor;
+            return this;
+        }
+
+        /**
+         * @param interval time between the idle monitor's ticks; from 10 ms to 1 min (default 1 s)
+         * @return this builder
+         * @throws InvalidSpecException if it is out of range
+         */
+        public Builder monitorInterval(Duration interval) {
+            if (interval == null || interval.compareTo(Duration.ofMillis(10)) < 0 || interval.compareTo(Duration.ofMinutes(1)) > 0) {
+                throw new InvalidSpecException("monitorInterval", "Invalid idle monitor interval " + interval + ".", "Use 10 ms to 1 min, e.g. Duration.ofSeconds(1).");
+            }
+            this.monitorInterval = interval;
+            return this;
+        }
+
+        /**
          * Discovers the runtime, opens the store and reconciles them.
          *
          * @return an open Puck
@@ -379,7 +424,12 @@ public final class Puck implements AutoCloseable {
                 if (reconcile) {
                     engine.reconcile();
                 }
-                return new Puck(engine, bus, st, owns);
+                IdleMonitor monitor = null;
+                if (monitorIdle) {
+                    monitor = new IdleMonitor(engine, monitorInterval);
+                    monitor.start();
+                }
+                return new Puck(engine, bus, st, owns, monitor);
             } catch (RuntimeException | Error e) {
                 bus.close();
                 if (owns) {

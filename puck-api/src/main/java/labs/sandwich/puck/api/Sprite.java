@@ -190,6 +190,16 @@ public interface Sprite {
     void delete(DeletePolicy policy);
 
     /**
+     * Archives the sprite ({@link Capability#ARCHIVE}): hibernates it if it is awake, then
+     * exports its checkpoint and frees everything else the runtime holds for it but its
+     * volumes. {@link #wake()} (or any operation) brings it back, more slowly than from
+     * hibernation. The idle monitor does this by itself after {@link SleepPolicy#archiveAfter()}.
+     *
+     * @throws UnsupportedCapabilityException if the runtime cannot archive
+     */
+    void archive();
+
+    /**
      * Keeps the sprite awake: while the lease is held and not expired, the idle monitor does
      * not put it to sleep. Wakes the sprite first if it sleeps. The lease is kept in the state
      * store, so the daemon and every other process see it.

@@ -50,6 +50,7 @@ import labs.sandwich.puck.api.SpriteState;
 import labs.sandwich.puck.api.UnsupportedCapabilityException;
 import labs.sandwich.puck.spi.Endpoint;
 import labs.sandwich.puck.spi.SpriteRuntime;
+import labs.sandwich.puck.spi.Traffic;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -61,14 +62,15 @@ import org.jspecify.annotations.Nullable;
  *       pausing a paused sprite, waking a running one, or exec, files, console, snapshot and
  *       readiness on anything but a {@code RUNNING} sprite throw
  *       {@link IllegalSpriteStateException} and change nothing. Restore accepts a running,
- *       paused or hibernated sprite; delete accepts any.</li>
+ *       paused, hibernated or archived sprite; delete accepts any.</li>
  *   <li><b>Files</b>: each sprite has a file system (directories tracked, {@code /root} the
  *       working directory). {@code /home} and {@code /root} are volumes: kept by
  *       {@code delete(KEEP_VOLUMES)} and found again by a sprite created with the same name,
  *       removed by {@code PURGE}.</li>
  *   <li><b>Memory</b>: what the sprite's processes hold (a counter, listening ports).
- *       Hibernation moves it to disk, so a hibernated sprite holds no RAM
- *       ({@link #memoryHeld}); wake brings it back.</li>
+ *       Hibernation moves it to disk, so a hibernated (or archived) sprite
+ *       holds no RAM ({@link #memoryHeld}); wake brings it back. Network traffic is what a test
+ *       says it is ({@link #addTraffic}).</li>
  *   <li><b>Snapshots</b> are byte images of memory, files and volumes, kept inside the runtime
  *       with their real size and SHA-256; restore and fork check both before anything changes
  *       and throw {@link SnapshotCorruptedException} on a mismatch ({@link #corrupt} damages
@@ -116,7 +118,7 @@ public final class InMemorySpriteRuntime implements SpriteRuntime {
 
     /** The operations {@link #calls} counts and {@link #failNext} can fail: the SPI methods that name a sprite. */
     private static final Set<String> OPERATIONS = Set.of("create", "inspect", "exec", "console", "writeFile", "readFile",
-            "pause", "unpause", "hibernate", "wake", "isReady", "snapshot", "restore", "fork", "deleteSnapshot", "endpoint", "delete");
+            "pause", "unpause", "hibernate", "wake", "archive", "traffic", "isReady", "snapshot", "restore", "fork", "deleteSnapshot", "endpoint", "delete");
 
     private final Clock clock;
     private final Set<Capability> capabilities;
@@ -409,17 +411,22 @@ public final class InMemorySpriteRuntime implements SpriteRuntime {
 
     @Override
     public synchronized void pause(String sprite) {
-        move(sprite, existing(sprite, "pause", Capability.PAUSE), "pause", SpriteState.PAUSED);
+        move(sprite, existing(sprite, "pause", Capability.PAUSE), "pause", SpriteState.PAUSING, SpriteState.PAUSED);
     }
 
     @Override
     public synchronized void unpause(String sprite) {
-        move(sprite, existing(sprite, "unpause", Capability.PAUSE), "unpause", SpriteState.RUNNING);
+        MemorySprite m = existing(sprite, "unpause", Capability.PAUSE);
+        if (m.state != SpriteState.PAUSED) {
+            throw refused(sprite, m, "unpause", SpriteState.RUNNING);
+        }
+        move(sprite, m, "unpause", SpriteState.WAKING, SpriteState.RUNNING);
     }
 
     @Override
     public synchronized void hibernate(String sprite) {
         MemorySprite m = existing(sprite, "hibernate", Capability.HIBERNATE);
+        requireRunning(sprite, m, "hibernate"); // the table allows PAUSED -> HIBERNATING for the engine, which thaws it first
         move(sprite, m, "hibernate", SpriteState.HIBERNATING, SpriteState.HIBERNATED);
         m.checkpoint();
     }
@@ -427,12 +434,39 @@ public final class InMemorySpriteRuntime implements SpriteRuntime {
     @Override
     public synchronized void wake(String sprite) {
         MemorySprite m = existing(sprite, "wake", Capability.HIBERNATE);
-        if (m.state != SpriteState.HIBERNATED) {
-            // The table lets a running sprite go to WAKING too (for a restore), but wake wants a hibernated one.
+        if (m.state != SpriteState.HIBERNATED && m.state != SpriteState.ARCHIVED) {
+            // The table lets a running or paused sprite go to WAKING too (restore, unpause), but wake wants one asleep on disk.
             throw refused(sprite, m, "wake", SpriteState.RUNNING);
         }
         move(sprite, m, "wake", SpriteState.WAKING, SpriteState.RUNNING);
         m.restoreCheckpoint();
+    }
+
+    @Override
+    public synchronized void archive(String sprite) {
+        MemorySprite m = existing(sprite, "archive", Capability.ARCHIVE);
+        move(sprite, m, "archive", SpriteState.ARCHIVING, SpriteState.ARCHIVED);
+    }
+
+    /** Counts only what {@link #addTraffic} added: nothing reaches an in-memory sprite otherwise. */
+    @Override
+    public synchronized Optional<Traffic> traffic(String sprite) {
+        MemorySprite m = existing(sprite, "traffic", null);
+        return Optional.of(new Traffic(m.received, m.sent));
+    }
+
+    /**
+     * Counts network traffic to and from a sprite, as if a client had talked to it: what the idle
+     * monitor sees through {@link #traffic}.
+     *
+     * @param sprite   the sprite
+     * @param received bytes it received
+     * @param sent     bytes it sent
+     */
+    public synchronized void addTraffic(String sprite, long received, long sent) {
+        MemorySprite m = machine(sprite);
+        m.received += received;
+        m.sent += sent;
     }
 
     @Override
@@ -480,12 +514,7 @@ public final class InMemorySpriteRuntime implements SpriteRuntime {
             throw new SnapshotNotFoundException(sprite, snapshot.id().value());
         }
         byte[] image = verified(snapshot);
-        if (m.state == SpriteState.PAUSED) {
-            // The table has no PAUSED -> WAKING: a paused sprite is thawed first, as the Podman runtime does.
-            move(sprite, m, "restore", SpriteState.RUNNING, SpriteState.WAKING, SpriteState.RUNNING);
-        } else {
-            move(sprite, m, "restore", SpriteState.WAKING, SpriteState.RUNNING);
-        }
+        move(sprite, m, "restore", SpriteState.WAKING, SpriteState.RUNNING);
         m.load(image);
     }
 

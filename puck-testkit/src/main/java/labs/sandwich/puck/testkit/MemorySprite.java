@@ -27,6 +27,8 @@ final class MemorySprite {
     final SpriteSpec spec;
     final Instant createdAt;
     SpriteState state = SpriteState.RUNNING;
+    long received;
+    long sent;
     Instant stateSince;
     MemoryFs fs;
     private TreeMap<String, String> memory = new TreeMap<>();
@@ -58,7 +60,7 @@ final class MemorySprite {
 
     /** @return the bytes of RAM the sprite holds: none while hibernated */
     long memoryBytes() {
-        if (state == SpriteState.HIBERNATED) {
+        if (state == SpriteState.HIBERNATED || state == SpriteState.ARCHIVED) {
             return 0;
         }
         long bytes = BASE_MEMORY;

@@ -142,6 +142,17 @@ public abstract class SpriteRuntimeCompatibilityKit {
     }
 
     /**
+     * Makes network traffic to or from a running sprite, for the test of
+     * {@link SpriteRuntime#traffic}. By default it cannot, and that test is skipped.
+     *
+     * @param sprite a running sprite
+     * @return whether it made some
+     */
+    protected boolean generateTraffic(String sprite) {
+        return false;
+    }
+
+    /**
      * @param word a short word saying what the sprite is for
      * @return a fresh sprite name, unique to this test; whatever bears it is purged after the test
      */
@@ -257,6 +268,16 @@ public abstract class SpriteRuntimeCompatibilityKit {
     @Nested
     @DisplayName("Lifecycle: create, inspect, list, delete")
     class Lifecycle {
+        @Test
+        @DisplayName("traffic counters, where the runtime counts them, grow when the sprite talks")
+        void trafficIsCounted() {
+            String name = newSprite("traffic");
+            java.util.Optional<labs.sandwich.puck.spi.Traffic> before = runtime().traffic(name);
+            assumeTrue(before.isPresent(), runtime().name() + " does not count traffic");
+            assumeTrue(generateTraffic(name), "this kit subclass cannot make traffic");
+            assertThat(runtime().traffic(name)).get().satisfies(after -> assertThat(after.total()).isGreaterThan(before.get().total()));
+        }
+
         @Test
         @DisplayName("a created sprite runs, and inspect and list report it with its spec")
         void createInspectList() {
@@ -649,6 +670,53 @@ public abstract class SpriteRuntimeCompatibilityKit {
             assertThat(state(name)).as("refusals changed nothing").isEqualTo(SpriteState.HIBERNATED);
             runtime().wake(name);
             assertThat(state(name)).isEqualTo(SpriteState.RUNNING);
+        }
+    }
+
+    @Nested
+    @DisplayName("Archive: checkpoint exported, the rest freed")
+    class Archive {
+        @BeforeEach
+        void declared() {
+            requireCapability(Capability.HIBERNATE);
+            requireCapability(Capability.ARCHIVE);
+        }
+
+        @Test
+        @DisplayName("an archived sprite is listed as ARCHIVED and wakes with its memory and files")
+        void memoryAndFilesSurvive() {
+            String name = newSprite("arch");
+            startMemoryWorkload(name);
+            long before = readMemoryWorkload(name);
+            if (has(Capability.FILES)) {
+                write(name, "/root/kit-archived.txt", "kept");
+            }
+            runtime().hibernate(name);
+            runtime().archive(name);
+            assertThat(state(name)).isEqualTo(SpriteState.ARCHIVED);
+            assertThat(runtime().list()).filteredOn(i -> i.name().equals(name)).singleElement()
+                    .satisfies(i -> assertThat(i.state()).isEqualTo(SpriteState.ARCHIVED));
+            runtime().wake(name);
+            assertThat(state(name)).isEqualTo(SpriteState.RUNNING);
+            assertThat(readMemoryWorkload(name)).isEqualTo(before + 1);
+            if (has(Capability.FILES)) {
+                assertThat(readText(name, "/root/kit-archived.txt")).isEqualTo("kept");
+            }
+        }
+
+        @Test
+        @DisplayName("only a hibernated sprite can be archived, and an archived one can be deleted")
+        void stateRules() {
+            String name = newSprite("arch-rules");
+            assertThatThrownBy(() -> runtime().archive(name)).as("archive a running sprite").isInstanceOf(IllegalSpriteStateException.class);
+            assertThat(state(name)).isEqualTo(SpriteState.RUNNING);
+            runtime().hibernate(name);
+            runtime().archive(name);
+            assertThatThrownBy(() -> runtime().archive(name)).as("archive twice").isInstanceOf(IllegalSpriteStateException.class);
+            assertThatThrownBy(() -> runtime().hibernate(name)).as("hibernate an archived sprite").isInstanceOf(IllegalSpriteStateException.class);
+            assertThat(state(name)).as("refusals changed nothing").isEqualTo(SpriteState.ARCHIVED);
+            runtime().delete(name, DeletePolicy.PURGE);
+            assertThat(runtime().inspect(name)).isEmpty();
         }
     }
 

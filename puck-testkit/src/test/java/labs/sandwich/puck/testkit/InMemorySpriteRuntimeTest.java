@@ -158,6 +158,10 @@ class InMemorySpriteRuntimeTest {
             switch (state) {
                 case PAUSED -> rt.pause(s);
                 case HIBERNATED -> rt.hibernate(s);
+                case ARCHIVED -> {
+                    rt.hibernate(s);
+                    rt.archive(s);
+                }
                 default -> { }
             }
             return s;
@@ -165,7 +169,7 @@ class InMemorySpriteRuntimeTest {
 
         private void check(String operation, Set<SpriteState> allowed, SpriteState after, Consumer<String> call) {
             int n = 0;
-            for (SpriteState from : List.of(SpriteState.RUNNING, SpriteState.PAUSED, SpriteState.HIBERNATED)) {
+            for (SpriteState from : List.of(SpriteState.RUNNING, SpriteState.PAUSED, SpriteState.HIBERNATED, SpriteState.ARCHIVED)) {
                 String s = in(from, operation.toLowerCase() + "-" + n++);
                 if (allowed.contains(from)) {
                     call.accept(s);
@@ -188,7 +192,8 @@ class InMemorySpriteRuntimeTest {
             check("pause", running, SpriteState.PAUSED, rt::pause);
             check("unpause", Set.of(SpriteState.PAUSED), SpriteState.RUNNING, rt::unpause);
             check("hibernate", running, SpriteState.HIBERNATED, rt::hibernate);
-            check("wake", Set.of(SpriteState.HIBERNATED), SpriteState.RUNNING, rt::wake);
+            check("wake", Set.of(SpriteState.HIBERNATED, SpriteState.ARCHIVED), SpriteState.RUNNING, rt::wake);
+            check("archive", Set.of(SpriteState.HIBERNATED), SpriteState.ARCHIVED, rt::archive);
             check("exec", running, SpriteState.RUNNING, s -> exec(s, "true"));
             check("console", running, SpriteState.RUNNING, s -> rt.console(s, ConsoleRequest.DEFAULT).close());
             check("writeFile", running, SpriteState.RUNNING, s -> write(s, "/tmp/x", "x"));
@@ -199,14 +204,18 @@ class InMemorySpriteRuntimeTest {
         }
 
         @Test
-        @DisplayName("restore accepts a running, paused or hibernated sprite and leaves it running")
+        @DisplayName("restore accepts a running, paused, hibernated or archived sprite and leaves it running")
         void restore() {
-            for (SpriteState from : List.of(SpriteState.RUNNING, SpriteState.PAUSED, SpriteState.HIBERNATED)) {
+            for (SpriteState from : List.of(SpriteState.RUNNING, SpriteState.PAUSED, SpriteState.HIBERNATED, SpriteState.ARCHIVED)) {
                 String s = sprite("restore-" + from.name().toLowerCase());
                 Snapshot snap = rt.snapshot(s, SnapshotId.random(), "x");
                 switch (from) {
                     case PAUSED -> rt.pause(s);
                     case HIBERNATED -> rt.hibernate(s);
+                    case ARCHIVED -> {
+                        rt.hibernate(s);
+                        rt.archive(s);
+                    }
                     default -> { }
                 }
                 rt.restore(s, snap);

@@ -2,8 +2,8 @@ package labs.sandwich.puck.core.internal;
 
 import dev.failsafe.Failsafe;
 import dev.failsafe.FailsafeException;
-import dev.failsafe.TimeoutExceededException;
 import dev.failsafe.Timeout;
+import dev.failsafe.TimeoutExceededException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -19,6 +19,9 @@ import java.util.function.Supplier;
 import labs.sandwich.puck.api.BackendException;
 import labs.sandwich.puck.api.Capability;
 import labs.sandwich.puck.api.DeletePolicy;
+import labs.sandwich.puck.api.ExecRequest;
+import labs.sandwich.puck.api.ExecResult;
+import labs.sandwich.puck.api.HookFailedException;
 import labs.sandwich.puck.api.IllegalSpriteStateException;
 import labs.sandwich.puck.api.ImageNotFoundException;
 import labs.sandwich.puck.api.ImageRef;
@@ -28,6 +31,8 @@ import labs.sandwich.puck.api.OperationInterruptedException;
 import labs.sandwich.puck.api.OperationTimeoutException;
 import labs.sandwich.puck.api.PuckException;
 import labs.sandwich.puck.api.Readiness;
+import labs.sandwich.puck.api.SleepHooks;
+import labs.sandwich.puck.api.SleepPolicy;
 import labs.sandwich.puck.api.Snapshot;
 import labs.sandwich.puck.api.SnapshotCorruptedException;
 import labs.sandwich.puck.api.SnapshotId;
@@ -38,23 +43,29 @@ import labs.sandwich.puck.api.SpriteNotFoundException;
 import labs.sandwich.puck.api.SpriteSpec;
 import labs.sandwich.puck.api.SpriteState;
 import labs.sandwich.puck.api.UnsupportedCapabilityException;
+import labs.sandwich.puck.api.Why;
 import labs.sandwich.puck.api.event.SpriteEvent;
 import labs.sandwich.puck.spi.SpriteRuntime;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The lifecycle engine. Every state change is journaled in the store before and after the
- * runtime call ({@link #transition}), so a crash leaves a record that {@link #reconcile()}
- * repairs. Operations on one sprite are serialized; a failure whose outcome is certain rolls
- * the state back, an ambiguous one (timeout, backend error) marks the sprite FAILED and keeps
- * everything.
+ * The lifecycle engine. Every state change is claimed in the store (a compare-and-set from the
+ * state it expects to a transitional one, journaled) before the runtime call and ended after it
+ * ({@link #transition}), so processes sharing a store never run the same change twice and a
+ * crash leaves a record that {@link #reconcile()} repairs. Within a process, operations on one
+ * sprite are serialized by a lock; across processes, whoever loses a claim waits for the winner
+ * (single-flight wake). A failure whose outcome is certain rolls the state back, an ambiguous
+ * one (timeout, backend error) marks the sprite FAILED and keeps everything.
  */
 public final class Engine {
     private static final Logger LOG = LoggerFactory.getLogger(Engine.class);
     private static final Duration READY_POLL = Duration.ofMillis(50);
+    /** How often a process waiting for another process's operation on a sprite looks again. */
+    private static final Duration CLAIM_POLL = Duration.ofMillis(20);
     /** Extra time the engine grants an exec beyond the request's own timeout, which the runtime enforces. */
     private static final Duration EXEC_GRACE = Duration.ofSeconds(30);
+    private static final String REQUESTED = "requested";
 
     private final SpriteRuntime runtime;
     private final StateStore store;
@@ -93,6 +104,11 @@ public final class Engine {
     /** @return the store */
     public StateStore store() {
         return store;
+    }
+
+    /** @return the event bus */
+    public EventBus bus() {
+        return bus;
     }
 
     /** @return the timeout of operations that do not take one */
@@ -136,6 +152,7 @@ public final class Engine {
             store.insertSprite(new SpriteRecord(name, runtime.name(), SpriteState.CREATING, spec, start, start));
             transition(name, "create", SpriteState.CREATING, SpriteState.CREATING, SpriteState.RUNNING, SpriteState.DELETED,
                     spec.image().reference(), timeout, () -> runtime.create(spec));
+            store.touch(name, Why.Kind.LIFECYCLE, "created");
             awaitReady(name, spec.readiness(), deadline(start, timeout), timeout);
             bus.publish(new SpriteEvent.Created(name, clock.instant(), Duration.between(start, clock.instant())));
             return record(name);
@@ -167,15 +184,15 @@ public final class Engine {
             switch (state) {
                 case PAUSED -> { }
                 case RUNNING -> {
-                    transition(name, "pause", state, state, SpriteState.PAUSED, state, "", timeout, () -> {
+                    transition(name, "pause", SpriteState.RUNNING, SpriteState.PAUSING, SpriteState.PAUSED, SpriteState.RUNNING, REQUESTED, timeout, () -> {
                         runtime.pause(name);
                         return null;
                     });
-                    bus.publish(new SpriteEvent.Paused(name, clock.instant(), "requested"));
+                    bus.publish(new SpriteEvent.Paused(name, clock.instant(), REQUESTED));
                 }
                 default -> throw new IllegalSpriteStateException(name, state, "pause",
-                        state == SpriteState.HIBERNATED ? "It is asleep on disk already; wake() it first if it should be paused instead."
-                                : "Wait for the current operation to finish, then retry.");
+                        state == SpriteState.HIBERNATED || state == SpriteState.ARCHIVED ? "It is asleep on disk already; wake() it first if it should be paused instead."
+                                : remedyFor(state));
             }
             return null;
         });
@@ -185,70 +202,265 @@ public final class Engine {
     public void hibernate(String name, Duration timeout) {
         require(Capability.HIBERNATE);
         locked(name, timeout, () -> {
-            Instant start = clock.instant();
             SpriteState state = record(name).state();
-            if (state == SpriteState.HIBERNATED) {
+            if (state == SpriteState.HIBERNATED || state == SpriteState.ARCHIVED) {
                 return null;
             }
             if (state == SpriteState.PAUSED) {
-                unpause(name, timeout);
+                unpause(name, timeout, "unpaused to hibernate");
                 state = SpriteState.RUNNING;
             }
             if (state != SpriteState.RUNNING) {
                 throw new IllegalSpriteStateException(name, state, "hibernate", remedyFor(state));
             }
-            transition(name, "hibernate", state, SpriteState.HIBERNATING, SpriteState.HIBERNATED, SpriteState.RUNNING, "", timeout, () -> {
-                runtime.hibernate(name);
-                return null;
-            });
-            bus.publish(new SpriteEvent.Hibernated(name, clock.instant(), Duration.between(start, clock.instant()), "requested"));
+            preSleepHook(name);
+            hibernateClaimed(name, store.begin(name, "hibernate", SpriteState.RUNNING, SpriteState.HIBERNATING, REQUESTED), REQUESTED, timeout);
             return null;
         });
+    }
+
+    private void hibernateClaimed(String name, long journal, String cause, Duration timeout) {
+        Instant start = clock.instant();
+        complete(journal, name, "hibernate", SpriteState.HIBERNATED, SpriteState.RUNNING, timeout, () -> {
+            runtime.hibernate(name);
+            return null;
+        });
+        SpriteSpec spec = record(name).spec();
+        if (!spec.sleep().archiveAfter().isZero() && capabilities.contains(Capability.ARCHIVE)) {
+            Instant last = store.lastActivity(name).map(Why.Activity::at).orElse(start);
+            store.setArchiveAt(name, last.plus(spec.sleep().archiveAfter()));
+        }
+        bus.publish(new SpriteEvent.Hibernated(name, clock.instant(), Duration.between(start, clock.instant()), cause));
+    }
+
+    /** @param name a sprite, hibernated first if it is awake @param timeout limit */
+    public void archive(String name, Duration timeout) {
+        require(Capability.ARCHIVE);
+        locked(name, timeout, () -> {
+            SpriteState state = record(name).state();
+            if (state == SpriteState.RUNNING || state == SpriteState.PAUSED) {
+                hibernate(name, timeout); // the lock is reentrant
+                state = record(name).state();
+            }
+            switch (state) {
+                case ARCHIVED -> { }
+                case HIBERNATED -> archiveClaimed(name, store.begin(name, "archive", SpriteState.HIBERNATED, SpriteState.ARCHIVING, REQUESTED), REQUESTED, timeout);
+                default -> throw new IllegalSpriteStateException(name, state, "archive", "Only a hibernated sprite can be archived; hibernate() it first.");
+            }
+            return null;
+        });
+    }
+
+    private void archiveClaimed(String name, long journal, String cause, Duration timeout) {
+        Instant start = clock.instant();
+        complete(journal, name, "archive", SpriteState.ARCHIVED, SpriteState.HIBERNATED, timeout, () -> {
+            runtime.archive(name);
+            return null;
+        });
+        store.setArchiveAt(name, null);
+        bus.publish(new SpriteEvent.Archived(name, clock.instant(), Duration.between(start, clock.instant()), cause));
+    }
+
+    /**
+     * Puts a sprite to sleep if it is still idle: what the idle monitor does. The claim checks,
+     * in one transaction, that nothing held or touched the sprite since {@code idleSince}, so an
+     * exec that starts a moment before always wins. Returns quietly when the sprite is busy in
+     * this process or changed meanwhile.
+     *
+     * @param name      a sprite
+     * @param into      PAUSED, HIBERNATED or ARCHIVED
+     * @param cause     the rule that fired, kept in the journal and the event
+     * @param idleSince the last activity the monitor saw
+     * @return what happened
+     */
+    public Slept sleepIfIdle(String name, SpriteState into, String cause, Instant idleSince) {
+        ReentrantLock lock = locks.computeIfAbsent(name, n -> new ReentrantLock());
+        if (!lock.tryLock()) {
+            return Slept.NO; // an operation of this process is running on it: that is activity
+        }
+        try {
+            SpriteState state = record(name).state();
+            switch (into) {
+                case PAUSED -> {
+                    Optional<Long> j = store.beginIfIdle(name, "pause", SpriteState.RUNNING, SpriteState.PAUSING, cause, idleSince);
+                    if (j.isEmpty()) {
+                        return Slept.NO;
+                    }
+                    complete(j.get(), name, "pause", SpriteState.PAUSED, SpriteState.RUNNING, defaultTimeout, () -> {
+                        runtime.pause(name);
+                        return null;
+                    });
+                    bus.publish(new SpriteEvent.Paused(name, clock.instant(), cause));
+                    return Slept.YES;
+                }
+                case HIBERNATED -> {
+                    if (state == SpriteState.PAUSED) {
+                        // Checkpointing needs it running (and so does the pre-sleep hook): thawed for a moment, not woken.
+                        unpause(name, defaultTimeout, "unpaused to hibernate: " + cause);
+                    } else if (state != SpriteState.RUNNING) {
+                        return Slept.NO;
+                    }
+                    try {
+                        preSleepHook(name);
+                    } catch (HookFailedException e) {
+                        long note = store.begin(name, "sleep cancelled", SpriteState.RUNNING, SpriteState.RUNNING, cause);
+                        store.end(note, SpriteState.RUNNING, e.problem());
+                        bus.publish(new SpriteEvent.SleepCancelled(name, clock.instant(), into, e.problem()));
+                        return Slept.CANCELLED;
+                    }
+                    Optional<Long> j = store.beginIfIdle(name, "hibernate", SpriteState.RUNNING, SpriteState.HIBERNATING, cause, idleSince);
+                    if (j.isEmpty()) {
+                        return Slept.NO;
+                    }
+                    hibernateClaimed(name, j.get(), cause, defaultTimeout);
+                    return Slept.YES;
+                }
+                case ARCHIVED -> {
+                    Optional<Long> j = store.beginIfIdle(name, "archive", SpriteState.HIBERNATED, SpriteState.ARCHIVING, cause, idleSince);
+                    if (j.isEmpty()) {
+                        return Slept.NO;
+                    }
+                    archiveClaimed(name, j.get(), cause, defaultTimeout);
+                    return Slept.YES;
+                }
+                default -> throw new IllegalArgumentException("not a sleep state: " + into);
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** What an idle sleep came to. */
+    public enum Slept {
+        /** The sprite went to sleep. */
+        YES,
+        /** It was busy or changed meanwhile; nothing was done. */
+        NO,
+        /** A pre-sleep hook failed; the sprite stays awake. */
+        CANCELLED
     }
 
     /** @param name a sprite @param timeout limit, readiness included */
     public void wake(String name, Duration timeout) {
         locked(name, timeout, () -> {
-            wakeLocked(name, timeout);
+            wakeLocked(name, deadline(clock.instant(), timeout), timeout, REQUESTED);
             return null;
         });
     }
 
-    private void wakeLocked(String name, Duration timeout) {
-        Instant start = clock.instant();
-        SpriteRecord rec = record(name);
-        switch (rec.state()) {
-            case RUNNING -> { }
-            case PAUSED -> unpause(name, timeout);
-            case HIBERNATED -> {
-                transition(name, "wake", SpriteState.HIBERNATED, SpriteState.WAKING, SpriteState.RUNNING, SpriteState.HIBERNATED, "", timeout, () -> {
-                    runtime.wake(name);
-                    return null;
-                });
-                awaitReady(name, rec.spec().readiness(), deadline(start, timeout), timeout);
-                bus.publish(new SpriteEvent.Woken(name, clock.instant(), SpriteState.HIBERNATED, Duration.between(start, clock.instant())));
-            }
-            case FAILED -> {
-                SpriteState actual = adoptRuntimeState(name);
-                if (actual == SpriteState.FAILED) {
-                    boolean present = call(name, "inspect", defaultTimeout, () -> runtime.inspect(name)).isPresent();
-                    throw new IllegalSpriteStateException(name, SpriteState.FAILED, "wake", present
-                            ? "The runtime still has it but it is stopped, with its memory lost; its files and volumes are kept. Take what you need from it, then delete it."
-                            : "The runtime does not have this sprite any more; nothing was deleted. Check `puck doctor`, or delete it.");
+    /**
+     * Brings the sprite to RUNNING. Of the processes trying at once, the one whose claim wins
+     * restores it; the others see the transitional state and wait for it, taking over only if
+     * that process died (reconciliation of that one sprite).
+     */
+    private void wakeLocked(String name, Instant deadline, Duration timeout, String cause) {
+        while (true) {
+            SpriteRecord rec = record(name);
+            SpriteState from = rec.state();
+            switch (from) {
+                case RUNNING -> {
+                    return;
                 }
-                wakeLocked(name, timeout);
+                case PAUSED -> {
+                    if (unpause(name, timeout, cause)) {
+                        return;
+                    }
+                }
+                case HIBERNATED, ARCHIVED -> {
+                    Optional<Long> j = store.tryBegin(name, "wake", from, SpriteState.WAKING, cause);
+                    if (j.isPresent()) {
+                        Instant start = clock.instant();
+                        complete(j.get(), name, "wake", SpriteState.RUNNING, from, timeout, () -> {
+                            runtime.wake(name);
+                            return null;
+                        });
+                        store.setArchiveAt(name, null);
+                        store.touch(name, Why.Kind.LIFECYCLE, "woken from " + from.name().toLowerCase(java.util.Locale.ROOT));
+                        awaitReady(name, rec.spec().readiness(), deadline, timeout);
+                        postWakeHook(name, rec.spec().hooks());
+                        bus.publish(new SpriteEvent.Woken(name, clock.instant(), from, Duration.between(start, clock.instant())));
+                        return;
+                    }
+                }
+                case CREATING, PAUSING, HIBERNATING, ARCHIVING, WAKING -> awaitOther(name, from, deadline, timeout);
+                case FAILED -> {
+                    SpriteState actual = adoptRuntimeState(name);
+                    if (actual == SpriteState.FAILED) {
+                        boolean present = call(name, "inspect", defaultTimeout, () -> runtime.inspect(name)).isPresent();
+                        throw new IllegalSpriteStateException(name, SpriteState.FAILED, "wake", present
+                                ? "The runtime still has it but it is stopped, with its memory lost; its files and volumes are kept. Take what you need from it, then delete it."
+                                : "The runtime does not have this sprite any more; nothing was deleted. Check `puck doctor`, or delete it.");
+                    }
+                }
+                default -> throw new IllegalSpriteStateException(name, from, "wake", remedyFor(from));
             }
-            default -> throw new IllegalSpriteStateException(name, rec.state(), "wake", remedyFor(rec.state()));
         }
     }
 
-    private void unpause(String name, Duration timeout) {
+    /**
+     * Waits while another process runs an operation on the sprite. If that process is gone, its
+     * entry is closed with what the runtime says, so a crash never blocks the sprite.
+     */
+    private void awaitOther(String name, SpriteState state, Instant deadline, Duration timeout) {
+        Optional<JournalEntry> open = store.openEntry(name);
+        if (open.isPresent() && !alive(open.get().pid())) {
+            repair(open.get(), call(name, "inspect", defaultTimeout, () -> runtime.inspect(name)));
+            return;
+        }
+        if (!clock.instant().isBefore(deadline)) {
+            throw new OperationTimeoutException(name, "waiting for another process to finish " + open.map(JournalEntry::operation).orElse(state.name()), timeout);
+        }
+        sleep(name, CLAIM_POLL);
+    }
+
+    /** @return whether it unpaused the sprite; false if another process changed it first */
+    private boolean unpause(String name, Duration timeout, String cause) {
+        Optional<Long> j = store.tryBegin(name, "unpause", SpriteState.PAUSED, SpriteState.WAKING, cause);
+        if (j.isEmpty()) {
+            return false;
+        }
         Instant start = clock.instant();
-        transition(name, "unpause", SpriteState.PAUSED, SpriteState.PAUSED, SpriteState.RUNNING, SpriteState.PAUSED, "", timeout, () -> {
+        complete(j.get(), name, "unpause", SpriteState.RUNNING, SpriteState.PAUSED, timeout, () -> {
             runtime.unpause(name);
             return null;
         });
         bus.publish(new SpriteEvent.Woken(name, clock.instant(), SpriteState.PAUSED, Duration.between(start, clock.instant())));
+        return true;
+    }
+
+    /** Runs the spec's pre-sleep hook, if any. @throws HookFailedException if it fails; nothing changed */
+    private void preSleepHook(String name) {
+        SleepHooks hooks = record(name).spec().hooks();
+        if (!hooks.preSleep().isEmpty()) {
+            runHook(name, "pre-sleep", hooks.preSleep(), hooks);
+        }
+    }
+
+    /** Runs the post-wake hook; a failure is reported, never thrown: the sprite is awake either way. */
+    private void postWakeHook(String name, SleepHooks hooks) {
+        if (hooks.postWake().isEmpty()) {
+            return;
+        }
+        try {
+            runHook(name, "post-wake", hooks.postWake(), hooks);
+        } catch (HookFailedException e) {
+            long note = store.begin(name, "post-wake hook", SpriteState.RUNNING, SpriteState.RUNNING, String.join(" ", hooks.postWake()));
+            store.end(note, SpriteState.RUNNING, e.problem());
+            bus.publish(new SpriteEvent.Failed(name, clock.instant(), "post-wake hook", SpriteState.RUNNING, e));
+        }
+    }
+
+    /** A hook is run straight on the runtime: it is not activity and takes no hold. */
+    private void runHook(String name, String phase, List<String> argv, SleepHooks hooks) {
+        ExecResult result;
+        try {
+            result = call(name, phase + " hook", withGrace(hooks.timeout()), () -> runtime.exec(name, ExecRequest.of(argv.toArray(String[]::new)).withTimeout(hooks.timeout())));
+        } catch (PuckException e) { // a timeout among them: the runtime killed it
+            throw new HookFailedException(name, phase, argv, null, e.problem(), e);
+        }
+        if (result.exitCode() != 0) {
+            throw new HookFailedException(name, phase, argv, result.exitCode(), result.stderr().isBlank() ? result.stdout() : result.stderr(), null);
+        }
     }
 
     /**
@@ -264,18 +476,29 @@ public final class Engine {
     }
 
     /**
-     * Runs an operation that needs the sprite awake, waking it first. If the sprite fell
-     * asleep between the wake and the call (another process put it to sleep), it is woken
-     * once more.
+     * Runs an operation that needs the sprite awake, holding it awake meanwhile (an exec is
+     * activity, and the idle monitor leaves a held sprite alone) and waking it first. If the
+     * sprite fell asleep between the wake and the call, it is woken once more.
      *
      * @param name      a sprite
-     * @param operation the operation's name
+     * @param kind      what kind of activity this is
+     * @param operation the operation's name, as the activity's detail
      * @param timeout   limit for the call
      * @param call      the runtime call
      * @param <T>       the result type
      * @return the call's result
      */
-    public <T> T awake(String name, String operation, Duration timeout, Supplier<T> call) {
+    public <T> T awake(String name, Why.Kind kind, String operation, Duration timeout, Supplier<T> call) {
+        long hold = store.hold(name, kind, operation, null);
+        try {
+            return awakeHeld(name, operation, timeout, call);
+        } finally {
+            store.release(hold);
+        }
+    }
+
+    /** As {@link #awake} for a caller that already holds the sprite (a console, held until closed). */
+    <T> T awakeHeld(String name, String operation, Duration timeout, Supplier<T> call) {
         for (int attempt = 0; ; attempt++) {
             ensureAwake(name, defaultTimeout);
             try {
@@ -297,15 +520,20 @@ public final class Engine {
     public Snapshot snapshot(String name, String label) {
         require(Capability.SNAPSHOT);
         Names.requireSnapshotLabel(label);
-        return locked(name, defaultTimeout, () -> {
-            wakeLocked(name, defaultTimeout);
-            SnapshotId id = SnapshotId.random();
-            Snapshot s = transition(name, "snapshot", SpriteState.RUNNING, SpriteState.RUNNING, SpriteState.RUNNING, SpriteState.RUNNING,
-                    id.value() + " " + label, defaultTimeout, () -> runtime.snapshot(name, id, label));
-            store.insertSnapshot(s);
-            bus.publish(new SpriteEvent.Snapshotted(name, clock.instant(), s));
-            return s;
-        });
+        long hold = store.hold(name, Why.Kind.LIFECYCLE, "snapshot " + label, null);
+        try {
+            return locked(name, defaultTimeout, () -> {
+                wakeLocked(name, deadline(clock.instant(), defaultTimeout), defaultTimeout, "woken to take a snapshot");
+                SnapshotId id = SnapshotId.random();
+                Snapshot s = transition(name, "snapshot", SpriteState.RUNNING, SpriteState.RUNNING, SpriteState.RUNNING, SpriteState.RUNNING,
+                        id.value() + " " + label, defaultTimeout, () -> runtime.snapshot(name, id, label));
+                store.insertSnapshot(s);
+                bus.publish(new SpriteEvent.Snapshotted(name, clock.instant(), s));
+                return s;
+            });
+        } finally {
+            store.release(hold);
+        }
     }
 
     /** @param name a sprite @return its snapshots, oldest first */
@@ -322,13 +550,15 @@ public final class Engine {
             Instant start = clock.instant();
             SpriteRecord rec = record(name);
             SpriteState from = rec.state();
-            if (from != SpriteState.RUNNING && from != SpriteState.PAUSED && from != SpriteState.HIBERNATED) {
+            if (from != SpriteState.RUNNING && !from.isAsleep()) {
                 throw new IllegalSpriteStateException(name, from, "restore", remedyFor(from));
             }
             transition(name, "restore", from, SpriteState.WAKING, SpriteState.RUNNING, from, known.id().value(), timeout, () -> {
                 runtime.restore(name, known);
                 return null;
             });
+            store.setArchiveAt(name, null);
+            store.touch(name, Why.Kind.LIFECYCLE, "restored " + known.label());
             awaitReady(name, rec.spec().readiness(), deadline(start, timeout), timeout);
             bus.publish(new SpriteEvent.Restored(name, clock.instant(), known));
             return null;
@@ -352,6 +582,7 @@ public final class Engine {
             store.insertSprite(new SpriteRecord(newName, runtime.name(), SpriteState.CREATING, spec, start, start));
             transition(newName, "fork", SpriteState.CREATING, SpriteState.CREATING, SpriteState.RUNNING, SpriteState.DELETED,
                     "from " + known.id().value(), timeout, () -> runtime.fork(known, spec));
+            store.touch(newName, Why.Kind.LIFECYCLE, "forked from " + name);
             awaitReady(newName, spec.readiness(), deadline(start, timeout), timeout);
             bus.publish(new SpriteEvent.Created(newName, clock.instant(), Duration.between(start, clock.instant())));
             return record(newName);
@@ -392,28 +623,17 @@ public final class Engine {
      * FAILED, never deleted.
      */
     public void reconcile() {
-        long self = ProcessHandle.current().pid();
         Map<String, SpriteInfo> actual = new ConcurrentHashMap<>();
         for (SpriteInfo info : call(null, "list", defaultTimeout, runtime::list)) {
             actual.put(info.name(), info);
         }
         Set<String> busy = new HashSet<>();
         for (JournalEntry j : store.unfinished()) {
-            boolean alive = j.pid() == self || ProcessHandle.of(j.pid()).map(ProcessHandle::isAlive).orElse(false);
-            if (alive) {
+            if (alive(j.pid())) {
                 busy.add(j.sprite());
-                continue;
-            }
-            SpriteInfo info = actual.get(j.sprite());
-            if (info != null) {
-                store.end(j.id(), info.state(), "reconciled: process " + j.pid() + " died during " + j.operation() + "; the runtime says " + info.state());
-            } else if (Set.of("create", "fork", "delete").contains(j.operation())) {
-                store.end(j.id(), SpriteState.DELETED, "reconciled: process " + j.pid() + " died during " + j.operation() + "; the runtime has no such sprite");
-                store.removeSprite(j.sprite());
             } else {
-                store.end(j.id(), SpriteState.FAILED, "reconciled: process " + j.pid() + " died during " + j.operation() + "; the runtime has no such sprite; kept for inspection");
+                repair(j, Optional.ofNullable(actual.get(j.sprite())));
             }
-            LOG.warn("Repaired sprite {} after an interrupted {} (process {})", j.sprite(), j.operation(), j.pid());
         }
         Instant now = clock.instant();
         for (SpriteInfo info : actual.values()) {
@@ -436,16 +656,121 @@ public final class Engine {
         }
     }
 
+    /** Closes an entry whose process died, with what the runtime says now: completed or rolled back, never guessed. */
+    private void repair(JournalEntry j, Optional<SpriteInfo> info) {
+        String died = "reconciled: process " + j.pid() + " died during " + j.operation();
+        if (info.isPresent()) {
+            store.end(j.id(), info.get().state(), died + "; the runtime says " + info.get().state());
+        } else if (Set.of("create", "fork", "delete").contains(j.operation())) {
+            store.end(j.id(), SpriteState.DELETED, died + "; the runtime has no such sprite");
+            store.removeSprite(j.sprite());
+        } else {
+            store.end(j.id(), SpriteState.FAILED, died + "; the runtime has no such sprite; kept for inspection");
+        }
+        LOG.warn("Repaired sprite {} after an interrupted {} (process {})", j.sprite(), j.operation(), j.pid());
+    }
+
+    private static boolean alive(long pid) {
+        return pid == ProcessHandle.current().pid() || ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false);
+    }
+
+    // ---- activity ----
+
+    /**
+     * @param name     a sprite, woken first if it sleeps
+     * @param reason   shown by why()
+     * @param duration how long at most
+     * @return the hold's id and expiry
+     */
+    public Hold keepAlive(String name, String reason, Duration duration) {
+        Names.requireText("reason", reason);
+        if (duration == null || !duration.isPositive() || duration.compareTo(SleepPolicy.MAX) > 0) {
+            throw new InvalidSpecException("duration", "Invalid keep-alive duration " + duration + ".",
+                    "Use a positive duration up to " + SleepPolicy.MAX.toDays() + " days, e.g. Duration.ofHours(1).");
+        }
+        Instant until = clock.instant().plus(duration);
+        long id = store.hold(name, Why.Kind.KEEP_ALIVE, reason, until);
+        try {
+            ensureAwake(name, defaultTimeout);
+        } catch (RuntimeException e) {
+            store.release(id);
+            throw e;
+        }
+        return store.holds(name).stream().filter(h -> h.id() == id).findFirst()
+                .orElseThrow(() -> new IllegalStateException("keep-alive " + id + " vanished"));
+    }
+
+    /**
+     * @param name             a sprite
+     * @param monitorRunning   whether an idle monitor holds this store's lease
+     * @return why it is as it is, and when it will sleep
+     */
+    public Why why(String name, boolean monitorRunning) {
+        SpriteRecord rec = record(name);
+        Instant now = clock.instant();
+        List<Hold> holds = store.holds(name);
+        Optional<Why.Activity> last = store.lastActivity(name);
+        String cause = store.lastChange(name).map(Engine::describe).orElse("no change recorded yet");
+        List<String> notes = new java.util.ArrayList<>();
+        store.openEntry(name).ifPresent(j -> notes.add("in progress: " + j.operation() + " by process " + j.pid() + " since " + j.startedAt()
+                + (alive(j.pid()) ? "" : " (that process is gone; the next operation repairs it)")));
+        Optional<Why.NextSleep> next = Optional.empty();
+        if (holds.isEmpty()) {
+            Instant since = last.map(Why.Activity::at).orElse(rec.stateSince());
+            List<SleepTiers.Tier> ahead = SleepTiers.ahead(rec.state(), rec.spec().sleep(), capabilities);
+            next = SleepTiers.next(ahead, Duration.between(since, now).isNegative() ? Duration.ZERO : Duration.between(since, now))
+                    .map(t -> new Why.NextSleep(since.plus(t.after()), t.into(), t.rule()));
+        }
+        if (!rec.spec().sleep().sleeps()) {
+            notes.add("Its sleep policy is SleepPolicy.NEVER: it sleeps only when asked.");
+        } else if (!monitorRunning) {
+            notes.add("No idle monitor runs for this store, so it does not sleep by itself: start puckd, or open Puck with monitorIdle(true).");
+        }
+        for (Capability c : List.of(Capability.PAUSE, Capability.HIBERNATE, Capability.ARCHIVE)) {
+            if (!capabilities.contains(c) && tierOn(rec.spec().sleep(), c)) {
+                notes.add("The " + runtime.name() + " runtime cannot " + c.description() + " (" + runtime.unsupportedReason(c) + "): that tier is skipped.");
+            }
+        }
+        if (rec.state() == SpriteState.FAILED) {
+            notes.add(remedyFor(SpriteState.FAILED));
+        }
+        return new Why(name, rec.state(), rec.stateSince(), cause, last, holds.stream().map(Hold::activity).toList(), next, notes);
+    }
+
+    private static boolean tierOn(SleepPolicy p, Capability c) {
+        return switch (c) {
+            case PAUSE -> !p.pauseAfter().isZero();
+            case HIBERNATE -> !p.hibernateAfter().isZero();
+            default -> !p.archiveAfter().isZero();
+        };
+    }
+
+    private static String describe(JournalEntry j) {
+        String what = switch (j.detail()) {
+            case "" -> j.operation();
+            case REQUESTED -> j.operation() + " requested";
+            default -> j.operation() + " (" + j.detail() + ")";
+        };
+        return what + " at " + j.endedAt() + ("ok".equals(j.outcome()) ? "" : ": " + j.outcome());
+    }
+
     // ---- machinery ----
 
     /**
-     * The journaled state change: begin (state = {@code during}), call the runtime, end
-     * (state = {@code success}). A certain failure ends in {@code rollback} (DELETED removes the
-     * record); an ambiguous one in FAILED.
+     * The journaled state change: claim (state {@code from} to {@code during}), call the
+     * runtime, end (state = {@code success}).
      */
     private <T> T transition(String name, String operation, SpriteState from, SpriteState during, SpriteState success,
             SpriteState rollback, String detail, Duration timeout, Supplier<T> call) {
-        long journal = store.begin(name, operation, from, during, detail);
+        return complete(store.begin(name, operation, from, during, detail), name, operation, success, rollback, timeout, call);
+    }
+
+    /**
+     * Calls the runtime for a claimed change and ends its journal entry: in {@code success}; after
+     * a certain failure in {@code rollback} (DELETED removes the record); after an ambiguous one
+     * in FAILED.
+     */
+    private <T> T complete(long journal, String name, String operation, SpriteState success, SpriteState rollback, Duration timeout, Supplier<T> call) {
         T result;
         try {
             result = call(name, operation, timeout, call);
@@ -530,7 +855,7 @@ public final class Engine {
             Thread.sleep(d);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new OperationInterruptedException(name, "waiting for readiness", e);
+            throw new OperationInterruptedException(name, "waiting", e);
         }
     }
 
@@ -545,7 +870,7 @@ public final class Engine {
         }
     }
 
-    /** @param operation an exec-like call's name @param timeout the request's own timeout @return the engine's limit for it */
+    /** @param timeout an exec-like call's own timeout @return the engine's limit for it */
     public static Duration withGrace(Duration timeout) {
         return timeout.plus(EXEC_GRACE);
     }
@@ -562,15 +887,15 @@ public final class Engine {
         SpriteState recorded = record(name).state();
         SpriteState actual = call(name, "inspect", defaultTimeout, () -> runtime.inspect(name)).map(SpriteInfo::state).orElse(SpriteState.FAILED);
         if (actual != recorded) {
-            long j = store.begin(name, "reconcile", recorded, recorded, "store said " + recorded);
-            store.end(j, actual, "the runtime says " + actual);
+            store.tryBegin(name, "reconcile", recorded, recorded, "store said " + recorded).ifPresent(j -> store.end(j, actual, "the runtime says " + actual));
         }
         return actual;
     }
 
     private static String remedyFor(SpriteState state) {
         return switch (state) {
-            case CREATING, HIBERNATING, WAKING, DELETING -> "Another operation is in progress (or was interrupted; reopening Puck repairs it). Retry in a moment.";
+            case CREATING, PAUSING, HIBERNATING, ARCHIVING, WAKING, DELETING ->
+                    "Another operation is in progress (or was interrupted; reopening Puck repairs it). Retry in a moment.";
             case DELETED -> "The sprite was deleted; create it again.";
             case FAILED -> "An earlier operation left it in an uncertain state; wake() retries, or delete() it. Nothing was deleted.";
             default -> "Check sprite.state() first.";

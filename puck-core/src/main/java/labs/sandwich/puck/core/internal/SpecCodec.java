@@ -14,6 +14,8 @@ import java.util.Map;
 import labs.sandwich.puck.api.ImageRef;
 import labs.sandwich.puck.api.Readiness;
 import labs.sandwich.puck.api.Resources;
+import labs.sandwich.puck.api.SleepHooks;
+import labs.sandwich.puck.api.SleepPolicy;
 import labs.sandwich.puck.api.SpriteSpec;
 
 /**
@@ -41,7 +43,11 @@ public final class SpecCodec {
         n.put("v", VERSION);
         n.put("name", spec.name());
         n.put("image", spec.image().reference());
-        n.put("idleTimeout", spec.idleTimeout().toString());
+        n.put("idleTimeout", spec.idleTimeout().toString()); // still written: what a Puck before sleep tiers reads
+        n.putObject("sleep")
+                .put("pauseAfter", spec.sleep().pauseAfter().toString())
+                .put("hibernateAfter", spec.sleep().hibernateAfter().toString())
+                .put("archiveAfter", spec.sleep().archiveAfter().toString());
         n.putObject("resources")
                 .put("cpus", spec.resources().cpus())
                 .put("memoryBytes", spec.resources().memoryBytes())
@@ -51,6 +57,9 @@ public final class SpecCodec {
         spec.sshKeys().forEach(n.putArray("sshKeys")::add);
         spec.labels().forEach(n.putObject("labels")::put);
         n.set("readiness", readiness(spec.readiness()));
+        ObjectNode h = n.putObject("hooks").put("timeout", spec.hooks().timeout().toString());
+        spec.hooks().preSleep().forEach(h.putArray("preSleep")::add);
+        spec.hooks().postWake().forEach(h.putArray("postWake")::add);
         return n.toString();
     }
 
@@ -73,10 +82,26 @@ public final class SpecCodec {
                     + "; this Puck reads version " + VERSION + ".");
         }
         JsonNode r = n.path("resources");
-        return new SpriteSpec(text(n, "name"), ImageRef.of(text(n, "image")), duration(text(n, "idleTimeout")),
+        return new SpriteSpec(text(n, "name"), ImageRef.of(text(n, "image")), sleep(n),
                 new Resources(r.path("cpus").asDouble(), r.path("memoryBytes").asLong(), r.path("storageBytes").asLong()),
                 strings(n.path("env")), ints(n.path("ports")), texts(n.path("sshKeys")), strings(n.path("labels")),
-                readiness(n.path("readiness")));
+                readiness(n.path("readiness")), hooks(n.path("hooks")));
+    }
+
+    /** Specs written before sleep tiers have only {@code idleTimeout}: it becomes the hibernate tier, as withIdleTimeout does. */
+    private static SleepPolicy sleep(JsonNode n) {
+        JsonNode s = n.path("sleep");
+        if (s.isMissingNode()) {
+            return SpriteSpec.named("x").withIdleTimeout(duration(text(n, "idleTimeout"))).sleep();
+        }
+        return new SleepPolicy(duration(text(s, "pauseAfter")), duration(text(s, "hibernateAfter")), duration(text(s, "archiveAfter")));
+    }
+
+    private static SleepHooks hooks(JsonNode h) {
+        if (h.isMissingNode()) {
+            return SleepHooks.NONE;
+        }
+        return new SleepHooks(texts(h.path("preSleep")), texts(h.path("postWake")), duration(text(h, "timeout")));
     }
 
     private static ObjectNode readiness(Readiness readiness) {

@@ -11,6 +11,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
+import java.time.Instant;
+import java.util.OptionalInt;
+import java.util.function.BooleanSupplier;
 import java.util.List;
 import labs.sandwich.puck.api.BackendException;
 import labs.sandwich.puck.api.Capability;
@@ -22,6 +25,7 @@ import labs.sandwich.puck.api.ExecResult;
 import labs.sandwich.puck.api.Exposure;
 import labs.sandwich.puck.api.ExposureMode;
 import labs.sandwich.puck.api.InvalidSpecException;
+import labs.sandwich.puck.api.KeepAlive;
 import labs.sandwich.puck.api.Names;
 import labs.sandwich.puck.api.Snapshot;
 import labs.sandwich.puck.api.Sprite;
@@ -29,6 +33,7 @@ import labs.sandwich.puck.api.SpriteInfo;
 import labs.sandwich.puck.api.SpriteNotFoundException;
 import labs.sandwich.puck.api.SpriteState;
 import labs.sandwich.puck.api.UnsupportedCapabilityException;
+import labs.sandwich.puck.api.Why;
 import labs.sandwich.puck.api.event.SpriteEvent;
 import labs.sandwich.puck.spi.Endpoint;
 
@@ -37,16 +42,19 @@ public final class SpriteHandle implements Sprite {
     private final Engine engine;
     private final EventBus bus;
     private final String name;
+    private final BooleanSupplier monitorRunning;
 
     /**
-     * @param engine the engine
-     * @param bus    the event bus
-     * @param name   the sprite's name
+     * @param engine         the engine
+     * @param bus            the event bus
+     * @param name           the sprite's name
+     * @param monitorRunning whether an idle monitor serves the store, for why()
      */
-    public SpriteHandle(Engine engine, EventBus bus, String name) {
+    public SpriteHandle(Engine engine, EventBus bus, String name, BooleanSupplier monitorRunning) {
         this.engine = engine;
         this.bus = bus;
         this.name = name;
+        this.monitorRunning = monitorRunning;
     }
 
     @Override
@@ -72,7 +80,7 @@ public final class SpriteHandle implements Sprite {
     @Override
     public ExecResult exec(ExecRequest request) {
         engine.require(Capability.EXEC);
-        return engine.awake(name, "exec " + request.argv().getFirst(), Engine.withGrace(request.timeout()),
+        return engine.awake(name, Why.Kind.EXEC, String.join(" ", request.argv()), Engine.withGrace(request.timeout()),
                 () -> engine.runtime().exec(name, request));
     }
 
@@ -84,7 +92,46 @@ public final class SpriteHandle implements Sprite {
     @Override
     public Console console(ConsoleRequest request) {
         engine.require(Capability.CONSOLE);
-        return engine.awake(name, "console", engine.defaultTimeout(), () -> engine.runtime().console(name, request));
+        long hold = engine.store().hold(name, Why.Kind.CONSOLE, "console", null);
+        try {
+            Console console = engine.awakeHeld(name, "console", engine.defaultTimeout(), () -> engine.runtime().console(name, request));
+            return new HeldConsole(console, () -> engine.store().release(hold));
+        } catch (RuntimeException e) {
+            engine.store().release(hold);
+            throw e;
+        }
+    }
+
+    /** A console that keeps its sprite awake until it is closed. */
+    private record HeldConsole(Console delegate, Runnable release) implements Console {
+        @Override
+        public OutputStream input() {
+            return delegate.input();
+        }
+
+        @Override
+        public InputStream output() {
+            return delegate.output();
+        }
+
+        @Override
+        public void resize(int columns, int rows) {
+            delegate.resize(columns, rows);
+        }
+
+        @Override
+        public OptionalInt waitFor(Duration timeout) {
+            return delegate.waitFor(timeout);
+        }
+
+        @Override
+        public void close() {
+            try {
+                delegate.close();
+            } finally {
+                release.run(); // idempotent: a released hold is gone
+            }
+        }
     }
 
     @Override
@@ -134,7 +181,7 @@ public final class SpriteHandle implements Sprite {
     private void write(String path, InputStream in) {
         engine.require(Capability.FILES);
         requirePath(path);
-        engine.awake(name, "write " + path, engine.defaultTimeout(), () -> {
+        engine.awake(name, Why.Kind.FILES, "write " + path, engine.defaultTimeout(), () -> {
             engine.runtime().writeFile(name, path, in);
             return null;
         });
@@ -143,7 +190,7 @@ public final class SpriteHandle implements Sprite {
     private void read(String path, OutputStream out) {
         engine.require(Capability.FILES);
         requirePath(path);
-        engine.awake(name, "read " + path, engine.defaultTimeout(), () -> {
+        engine.awake(name, Why.Kind.FILES, "read " + path, engine.defaultTimeout(), () -> {
             engine.runtime().readFile(name, path, out);
             return null;
         });
@@ -182,6 +229,35 @@ public final class SpriteHandle implements Sprite {
     }
 
     @Override
+    public void archive() {
+        engine.archive(name, engine.defaultTimeout());
+    }
+
+    @Override
+    public KeepAlive keepAlive(String reason, Duration duration) {
+        Hold hold = engine.keepAlive(name, reason, duration);
+        return new Lease(name, reason, hold.until(), hold.id(), engine.store());
+    }
+
+    /** A keep-alive: a hold in the store, released on close. */
+    private record Lease(String sprite, String reason, Instant expiresAt, long id, StateStore store) implements KeepAlive {
+        @Override
+        public void close() {
+            store.release(id);
+        }
+
+        @Override
+        public String toString() {
+            return "KeepAlive[" + sprite + ": " + reason + " until " + expiresAt + "]";
+        }
+    }
+
+    @Override
+    public Why why() {
+        return engine.why(name, monitorRunning.getAsBoolean());
+    }
+
+    @Override
     public Snapshot snapshot(String label) {
         return engine.snapshot(name, label);
     }
@@ -199,7 +275,7 @@ public final class SpriteHandle implements Sprite {
     @Override
     public Sprite fork(Snapshot snapshot, String newName) {
         engine.fork(name, snapshot, newName, engine.defaultTimeout());
-        return new SpriteHandle(engine, bus, newName);
+        return new SpriteHandle(engine, bus, newName, monitorRunning);
     }
 
     @Override

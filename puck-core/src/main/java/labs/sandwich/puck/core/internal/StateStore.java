@@ -24,6 +24,7 @@ import java.util.Set;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.UnaryOperator;
 import java.util.stream.Collectors;
+import labs.sandwich.puck.api.IllegalSpriteStateException;
 import labs.sandwich.puck.api.InvalidSpecException;
 import labs.sandwich.puck.api.Snapshot;
 import labs.sandwich.puck.api.SnapshotId;
@@ -34,6 +35,7 @@ import labs.sandwich.puck.api.StoreCorruptedException;
 import labs.sandwich.puck.api.StoreException;
 import labs.sandwich.puck.api.StoreLockedException;
 import labs.sandwich.puck.api.StoreVersionException;
+import labs.sandwich.puck.api.Why;
 import labs.sandwich.puck.spi.BackendState;
 import org.jspecify.annotations.Nullable;
 import org.sqlite.SQLiteConfig;
@@ -54,7 +56,7 @@ import org.sqlite.SQLiteConfig;
  */
 public final class StateStore implements AutoCloseable {
     /** The schema version this Puck writes and understands. */
-    public static final int SCHEMA_VERSION = 1;
+    public static final int SCHEMA_VERSION = 2;
     /** How long a call waits for another process's write lock unless told otherwise. */
     static final Duration DEFAULT_BUSY_TIMEOUT = Duration.ofSeconds(5);
 
@@ -74,7 +76,15 @@ public final class StateStore implements AutoCloseable {
                 size_bytes INTEGER NOT NULL, sha256 TEXT NOT NULL, contents TEXT NOT NULL)""",
             "CREATE INDEX snapshots_by_sprite ON snapshots(sprite, created_at)",
             "CREATE TABLE backend_state(owner TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY(owner, key))",
-            "CREATE TABLE leases(name TEXT PRIMARY KEY, holder TEXT NOT NULL, expires_at TEXT NOT NULL)"));
+            "CREATE TABLE leases(name TEXT PRIMARY KEY, holder TEXT NOT NULL, expires_at TEXT NOT NULL)"),
+            List.of( // 2: activity, holds (sessions and keep-alives), the archive tier's due time
+                    "ALTER TABLE sprites ADD COLUMN archive_at TEXT",
+                    "CREATE INDEX sprites_by_state ON sprites(state)",
+                    "CREATE TABLE activity(sprite TEXT PRIMARY KEY, at TEXT NOT NULL, kind TEXT NOT NULL, detail TEXT NOT NULL)",
+                    """
+                    CREATE TABLE holds(id INTEGER PRIMARY KEY AUTOINCREMENT, sprite TEXT NOT NULL, kind TEXT NOT NULL, detail TEXT NOT NULL,
+                        pid INTEGER NOT NULL, since TEXT NOT NULL, until TEXT)""",
+                    "CREATE INDEX holds_by_sprite ON holds(sprite)"));
 
     /**
      * Timestamps are UTC ISO-8601 text with all nine fraction digits: readable in {@code sqlite3},
@@ -281,6 +291,8 @@ public final class StateStore implements AutoCloseable {
         write(() -> {
             update("DELETE FROM sprites WHERE name = ?", name);
             update("DELETE FROM backend_state WHERE owner = ?", name);
+            update("DELETE FROM activity WHERE sprite = ?", name);
+            update("DELETE FROM holds WHERE sprite = ?", name);
             return null;
         });
     }
@@ -288,35 +300,103 @@ public final class StateStore implements AutoCloseable {
     // ---- journal ----
 
     /**
-     * Journals the start of a state change and moves the sprite to {@code during}, in one
-     * transaction, before the runtime is called: a crash after this leaves an
-     * {@link #unfinished()} entry for reconciliation.
+     * Journals the start of a state change and moves the sprite from {@code from} to
+     * {@code during}, in one transaction, before the runtime is called: a crash after this
+     * leaves an {@link #unfinished()} entry for reconciliation. It is a compare-and-set: of
+     * several processes trying the same change, one wins.
      *
      * @param sprite    the sprite
      * @param operation what is done, e.g. {@code hibernate}
-     * @param from      its state before
+     * @param from      the state it must be in
      * @param during    its state while the operation runs
-     * @param detail    what is worth keeping about it (a snapshot id, an image); may be empty
+     * @param detail    what is worth keeping about it (a snapshot id, an image, a cause); may be empty
      * @return the entry's id, for {@link #end}
-     * @throws SpriteNotFoundException if the sprite is absent or {@link SpriteState#DELETED}; nothing is written
+     * @throws SpriteNotFoundException      if the sprite is absent or {@link SpriteState#DELETED}; nothing is written
+     * @throws IllegalSpriteStateException if it is not in {@code from} (another process changed it); nothing is written
      */
     public long begin(String sprite, String operation, SpriteState from, SpriteState during, String detail) {
         return write(() -> {
-            String now = now();
-            if (update("UPDATE sprites SET state = ?, state_since = ? WHERE name = ? AND state <> ?", during.name(), now, sprite, DELETED) == 0) {
-                throw new SpriteNotFoundException(sprite);
+            long id = claim(sprite, operation, from, during, detail);
+            if (id < 0) {
+                throw new IllegalSpriteStateException(sprite, stateOf(sprite), operation,
+                        "Another process changed it while this one was about to " + operation + " it; check its state and retry.");
             }
-            try (PreparedStatement q = db.prepareStatement(
-                    "INSERT INTO journal(sprite, operation, from_state, during_state, started_at, detail, pid) VALUES (?,?,?,?,?,?,?)",
-                    Statement.RETURN_GENERATED_KEYS)) {
-                bind(q, sprite, operation, from.name(), during.name(), now, detail, ProcessHandle.current().pid());
-                q.executeUpdate();
-                try (ResultSet keys = q.getGeneratedKeys()) {
-                    keys.next();
-                    return keys.getLong(1);
-                }
-            }
+            return id;
         });
+    }
+
+    /**
+     * As {@link #begin}, for callers that handle losing the race themselves.
+     *
+     * @return the entry's id, or empty if the sprite is not in {@code from}
+     * @throws SpriteNotFoundException if the sprite is absent or {@link SpriteState#DELETED}
+     */
+    public Optional<Long> tryBegin(String sprite, String operation, SpriteState from, SpriteState during, String detail) {
+        return write(() -> {
+            long id = claim(sprite, operation, from, during, detail);
+            return id < 0 ? Optional.empty() : Optional.of(id);
+        });
+    }
+
+    /**
+     * @param sprite a sprite
+     * @return its open journal entry (an operation in progress, or left by a crash), if any
+     */
+    public Optional<JournalEntry> openEntry(String sprite) {
+        return read(() -> query("SELECT * FROM journal WHERE sprite = ? AND ended_at IS NULL ORDER BY id DESC LIMIT 1",
+                StateStore::journalRow, sprite).stream().findFirst());
+    }
+
+    /**
+     * As {@link #begin}, but only if no hold (session, keep-alive) of a live process holds the
+     * sprite and it has had no activity since {@code idleSince}; all checked in the same
+     * transaction as the change, so a session opened a moment earlier always wins.
+     *
+     * @param sprite    the sprite
+     * @param operation e.g. {@code hibernate}
+     * @param from      the state it must be in
+     * @param during    its state while the operation runs
+     * @param detail    the cause, kept in the journal
+     * @param idleSince the latest activity time that still counts as idle
+     * @return the entry's id, or empty if the sprite is held, active, or not in {@code from}
+     */
+    public Optional<Long> beginIfIdle(String sprite, String operation, SpriteState from, SpriteState during, String detail, Instant idleSince) {
+        return write(() -> {
+            Instant now = clock.instant();
+            if (query("SELECT * FROM holds WHERE sprite = ?", StateStore::holdRow, sprite).stream().anyMatch(h -> h.holds(now))) {
+                return Optional.empty();
+            }
+            if (query("SELECT at FROM activity WHERE sprite = ?", rs -> instant(rs.getString(1)), sprite).stream().anyMatch(at -> at.isAfter(idleSince))) {
+                return Optional.empty();
+            }
+            long id = claim(sprite, operation, from, during, detail);
+            return id < 0 ? Optional.empty() : Optional.of(id);
+        });
+    }
+
+    /** Inside a write transaction: the compare-and-set and the journal row; -1 if the state differs. */
+    private long claim(String sprite, String operation, SpriteState from, SpriteState during, String detail) throws SQLException {
+        String now = now();
+        if (update("UPDATE sprites SET state = ?, state_since = ? WHERE name = ? AND state = ? AND state <> ?",
+                during.name(), now, sprite, from.name(), DELETED) == 0) {
+            stateOf(sprite); // absent or deleted: SpriteNotFoundException
+            return -1;
+        }
+        try (PreparedStatement q = db.prepareStatement(
+                "INSERT INTO journal(sprite, operation, from_state, during_state, started_at, detail, pid) VALUES (?,?,?,?,?,?,?)",
+                Statement.RETURN_GENERATED_KEYS)) {
+            bind(q, sprite, operation, from.name(), during.name(), now, detail, ProcessHandle.current().pid());
+            q.executeUpdate();
+            try (ResultSet keys = q.getGeneratedKeys()) {
+                keys.next();
+                return keys.getLong(1);
+            }
+        }
+    }
+
+    private SpriteState stateOf(String sprite) throws SQLException {
+        return query("SELECT state FROM sprites WHERE name = ? AND state <> ?", rs -> SpriteState.valueOf(rs.getString(1)), sprite, DELETED)
+                .stream().findFirst().orElseThrow(() -> new SpriteNotFoundException(sprite));
     }
 
     /**
@@ -357,6 +437,120 @@ public final class StateStore implements AutoCloseable {
             throw new IllegalArgumentException("limit must be >= 0, was " + limit);
         }
         return read(() -> query("SELECT * FROM journal WHERE sprite = ? ORDER BY id DESC LIMIT ?", StateStore::journalRow, sprite, limit));
+    }
+
+    /**
+     * @param sprite a sprite
+     * @return its latest ended journal entry, if any: what put it in its state
+     */
+    public Optional<JournalEntry> lastChange(String sprite) {
+        return read(() -> query("SELECT * FROM journal WHERE sprite = ? AND ended_at IS NOT NULL ORDER BY id DESC LIMIT 1",
+                StateStore::journalRow, sprite).stream().findFirst());
+    }
+
+    // ---- activity and holds ----
+
+    /**
+     * Records activity on a sprite, now.
+     *
+     * @param sprite the sprite
+     * @param kind   what it was
+     * @param detail e.g. the command
+     */
+    public void touch(String sprite, Why.Kind kind, String detail) {
+        write(() -> touchNow(sprite, kind, detail));
+    }
+
+    private Object touchNow(String sprite, Why.Kind kind, String detail) throws SQLException {
+        return update("""
+                INSERT INTO activity(sprite, at, kind, detail) VALUES (?,?,?,?)
+                ON CONFLICT(sprite) DO UPDATE SET at = excluded.at, kind = excluded.kind, detail = excluded.detail""",
+                sprite, now(), kind.name(), detail);
+    }
+
+    /** @param sprite a sprite @return its latest activity, if any was recorded */
+    public Optional<Why.Activity> lastActivity(String sprite) {
+        return read(() -> query("SELECT * FROM activity WHERE sprite = ?",
+                rs -> new Why.Activity(Why.Kind.valueOf(rs.getString("kind")), rs.getString("detail"), instant(rs.getString("at")), Optional.empty()),
+                sprite).stream().findFirst());
+    }
+
+    /**
+     * Records a hold on a sprite by this process, and counts it as activity.
+     *
+     * @param sprite the sprite
+     * @param kind   what holds it
+     * @param detail the command or reason
+     * @param until  when it lapses by itself, or null
+     * @return its id, for {@link #release}
+     * @throws SpriteNotFoundException if the sprite is absent
+     */
+    public long hold(String sprite, Why.Kind kind, String detail, @Nullable Instant until) {
+        return write(() -> {
+            stateOf(sprite);
+            touchNow(sprite, kind, detail);
+            try (PreparedStatement q = db.prepareStatement("INSERT INTO holds(sprite, kind, detail, pid, since, until) VALUES (?,?,?,?,?,?)",
+                    Statement.RETURN_GENERATED_KEYS)) {
+                bind(q, sprite, kind.name(), detail, ProcessHandle.current().pid(), now(), until == null ? null : time(until));
+                q.executeUpdate();
+                try (ResultSet keys = q.getGeneratedKeys()) {
+                    keys.next();
+                    return keys.getLong(1);
+                }
+            }
+        });
+    }
+
+    /**
+     * Ends a hold, counting its end as activity; an absent one (released already, or its sprite
+     * deleted) is ignored.
+     *
+     * @param id what {@link #hold} returned
+     */
+    public void release(long id) {
+        write(() -> {
+            for (Hold h : query("SELECT * FROM holds WHERE id = ?", StateStore::holdRow, id)) {
+                touchNow(h.sprite(), h.kind(), h.detail() + " ended");
+            }
+            return update("DELETE FROM holds WHERE id = ?", id);
+        });
+    }
+
+    /**
+     * @param sprite a sprite
+     * @return its holds that still hold (process alive, not lapsed), oldest first; dead ones are removed
+     */
+    public List<Hold> holds(String sprite) {
+        Instant now = clock.instant();
+        List<Hold> all = read(() -> query("SELECT * FROM holds WHERE sprite = ? ORDER BY id", StateStore::holdRow, sprite));
+        List<Hold> dead = all.stream().filter(h -> !h.holds(now)).toList();
+        if (!dead.isEmpty()) {
+            write(() -> {
+                for (Hold h : dead) {
+                    update("DELETE FROM holds WHERE id = ?", h.id());
+                }
+                return null;
+            });
+        }
+        return all.stream().filter(h -> h.holds(now)).toList();
+    }
+
+    /**
+     * @param now the time
+     * @return the sprites the idle monitor looks at: running, paused, and hibernated ones whose
+     *         archive tier is due; never the others, so its work grows with the awake sprites only
+     */
+    public List<SpriteRecord> sleepCandidates(Instant now) {
+        return read(() -> query("SELECT * FROM sprites WHERE state IN ('RUNNING', 'PAUSED') OR (state = 'HIBERNATED' AND archive_at <= ?) ORDER BY name",
+                this::spriteRow, time(now)));
+    }
+
+    /**
+     * @param sprite a sprite
+     * @param at     when its archive tier falls due, or null for never
+     */
+    public void setArchiveAt(String sprite, @Nullable Instant at) {
+        write(() -> update("UPDATE sprites SET archive_at = ? WHERE name = ?", at == null ? null : time(at), sprite));
     }
 
     // ---- snapshots ----
@@ -460,6 +654,16 @@ public final class StateStore implements AutoCloseable {
      */
     public void releaseLease(String name, String holder) {
         write(() -> update("DELETE FROM leases WHERE name = ? AND holder = ?", name, holder));
+    }
+
+    /**
+     * @param name a lease
+     * @return who holds it and until when, if someone holds it now
+     */
+    public Optional<Map.Entry<String, Instant>> leaseHolder(String name) {
+        Instant now = clock.instant();
+        return read(() -> query("SELECT holder, expires_at FROM leases WHERE name = ?", rs -> Map.entry(rs.getString(1), instant(rs.getString(2))), name))
+                .stream().filter(e -> e.getValue().isAfter(now)).findFirst();
     }
 
     /** Closes the connection. Idempotent; the store is unusable afterwards. */
@@ -579,6 +783,12 @@ public final class StateStore implements AutoCloseable {
                 SpriteState.valueOf(rs.getString("from_state")), SpriteState.valueOf(rs.getString("during_state")),
                 to == null ? null : SpriteState.valueOf(to), instant(rs.getString("started_at")), ended == null ? null : instant(ended),
                 rs.getString("outcome"), rs.getString("detail"), rs.getLong("pid"));
+    }
+
+    private static Hold holdRow(ResultSet rs) throws SQLException {
+        String until = rs.getString("until");
+        return new Hold(rs.getLong("id"), rs.getString("sprite"), Why.Kind.valueOf(rs.getString("kind")), rs.getString("detail"), rs.getLong("pid"),
+                instant(rs.getString("since")), until == null ? null : instant(until));
     }
 
     private static Snapshot snapshotRow(ResultSet rs) throws SQLException {

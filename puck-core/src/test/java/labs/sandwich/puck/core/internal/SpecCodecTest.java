@@ -13,6 +13,8 @@ import labs.sandwich.puck.api.ImageRef;
 import labs.sandwich.puck.api.InvalidSpecException;
 import labs.sandwich.puck.api.Readiness;
 import labs.sandwich.puck.api.Resources;
+import labs.sandwich.puck.api.SleepHooks;
+import labs.sandwich.puck.api.SleepPolicy;
 import labs.sandwich.puck.api.SpriteSpec;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -30,6 +32,10 @@ class SpecCodecTest {
                 Arguments.of("image", BASE.withImage(ImageRef.of("registry.local:5000/x/y:1")), "{\"image\":\"registry.local:5000/x/y:1\"}"),
                 Arguments.of("idleTimeout", BASE.withIdleTimeout(Duration.ofSeconds(90).plusMillis(5)), "{\"idleTimeout\":\"PT1M30.005S\"}"),
                 Arguments.of("idleTimeout never", BASE.withIdleTimeout(Duration.ZERO), "{\"idleTimeout\":\"PT0S\"}"),
+                Arguments.of("sleep tiers", BASE.withSleep(new SleepPolicy(Duration.ofSeconds(5), Duration.ofMinutes(1), Duration.ofDays(7))),
+                        "{\"idleTimeout\":\"PT1M\",\"sleep\":{\"pauseAfter\":\"PT5S\",\"hibernateAfter\":\"PT1M\",\"archiveAfter\":\"PT168H\"}}"),
+                Arguments.of("hooks", BASE.withHooks(SleepHooks.NONE.withPreSleep("sh", "-c", "sync; echo 'done'").withPostWake("hwclock", "-s").withTimeout(Duration.ofSeconds(9))),
+                        "{\"hooks\":{\"timeout\":\"PT9S\",\"preSleep\":[\"sh\",\"-c\",\"sync; echo 'done'\"],\"postWake\":[\"hwclock\",\"-s\"]}}"),
                 Arguments.of("resources", BASE.withResources(new Resources(0.1, 256L << 20, 10L << 30)),
                         "{\"resources\":{\"cpus\":0.1,\"memoryBytes\":268435456,\"storageBytes\":10737418240}}"),
                 Arguments.of("env", BASE.withEnv("B", "two words").withEnv("A", "ünïcode \"quoted\"\n"),
@@ -69,11 +75,21 @@ class SpecCodecTest {
     }
 
     @Test
+    void aSpecWrittenBeforeSleepTiersReadsItsIdleTimeoutAsTheHibernateTier() {
+        String old = "{\"v\":1,\"name\":\"old\",\"image\":\"debian:12\",\"idleTimeout\":\"PT10S\",\"resources\":{\"cpus\":0,\"memoryBytes\":0,\"storageBytes\":0},"
+                + "\"env\":{},\"ports\":[],\"sshKeys\":[],\"labels\":{},\"readiness\":{\"type\":\"none\"}}";
+        SpriteSpec spec = SpecCodec.fromJson(old);
+        assertThat(spec.sleep()).isEqualTo(new SleepPolicy(Duration.ZERO, Duration.ofSeconds(10), Duration.ZERO));
+        assertThat(spec.hooks()).isEqualTo(SleepHooks.NONE);
+        assertThat(SpecCodec.fromJson(old.replace("PT10S", "PT0S")).sleep()).isEqualTo(SleepPolicy.NEVER);
+    }
+
+    @Test
     void theDefaultsAreWrittenInFullWithTheFormatVersion() throws Exception {
         JsonNode tree = JSON.readTree(SpecCodec.toJson(BASE));
         assertThat(tree.get("v").asInt()).isEqualTo(1);
         assertThat(tree.properties()).extracting(Map.Entry::getKey)
-                .containsExactly("v", "name", "image", "idleTimeout", "resources", "env", "ports", "sshKeys", "labels", "readiness");
+                .containsExactly("v", "name", "image", "idleTimeout", "sleep", "resources", "env", "ports", "sshKeys", "labels", "readiness", "hooks");
         assertThat(tree.get("env").isObject() && tree.get("ports").isArray()).as("empty collections are written, not omitted").isTrue();
         assertThat(SpecCodec.fromJson(tree.toString())).isEqualTo(BASE);
     }

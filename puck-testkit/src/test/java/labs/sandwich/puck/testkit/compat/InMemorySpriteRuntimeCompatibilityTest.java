@@ -41,4 +41,10 @@ class InMemorySpriteRuntimeCompatibilityTest extends SpriteRuntimeCompatibilityK
     protected long readMemoryWorkload(String sprite) {
         return Long.parseLong(RUNTIME.exec(sprite, ExecRequest.of("counter")).orThrow().stdout().strip());
     }
+
+    @Override
+    protected boolean generateTraffic(String sprite) {
+        RUNTIME.addTraffic(sprite, 1200, 300);
+        return true;
+    }
 }

@@ -41,7 +41,7 @@ import org.junit.platform.launcher.core.LauncherFactory;
 
 /** A runtime that declares fewer capabilities skips exactly those parts of the kit (never fails them), and refuses those operations. */
 class ReducedCapabilitiesTest {
-    private static final Set<String> CAPABILITY_GROUPS = Set.of("Pause", "Hibernate", "Snapshots", "Fork", "ConsoleSession");
+    private static final Set<String> CAPABILITY_GROUPS = Set.of("Pause", "Hibernate", "Archive", "Snapshots", "Fork", "ConsoleSession");
 
     /** The kit against a runtime with EXEC and FILES only; run through the launcher below (surefire skips nested classes). */
     static class ExecAndFilesOnly extends Kit {
@@ -118,7 +118,7 @@ class ReducedCapabilitiesTest {
         assertThat(outcomes).filteredOn(o -> Set.of("Lifecycle", "Exec", "Files").contains(o.group()) && o.status() != Status.SUCCESSFUL)
                 .extracting(Outcome::test)
                 .as("only the tests that need a second capability are skipped")
-                .containsExactlyInAnyOrder("deleteInAnyState", "hibernated");
+                .containsExactlyInAnyOrder("deleteInAnyState", "hibernated", "trafficIsCounted");
         assertThat(outcomes).extracting(Outcome::group).as("every group was reached")
                 .containsAll(CAPABILITY_GROUPS).contains("Lifecycle", "Exec", "Files");
     }
