@@ -316,6 +316,12 @@ public final class Engine {
                     return Slept.YES;
                 }
                 case ARCHIVED -> {
+                    if (state == SpriteState.RUNNING || state == SpriteState.PAUSED) {
+                        Slept hibernated = sleepIfIdle(name, SpriteState.HIBERNATED, cause, idleSince); // the lock is reentrant
+                        if (hibernated != Slept.YES) {
+                            return hibernated;
+                        }
+                    }
                     Optional<Long> j = store.beginIfIdle(name, "archive", SpriteState.HIBERNATED, SpriteState.ARCHIVING, cause, idleSince);
                     if (j.isEmpty()) {
                         return Slept.NO;
@@ -363,6 +369,7 @@ public final class Engine {
                 }
                 case PAUSED -> {
                     if (unpause(name, timeout, cause)) {
+                        store.touch(name, Why.Kind.LIFECYCLE, "woken from paused");
                         return;
                     }
                 }
@@ -684,6 +691,9 @@ public final class Engine {
      */
     public Hold keepAlive(String name, String reason, Duration duration) {
         Names.requireText("reason", reason);
+        if (reason.isBlank()) {
+            throw new InvalidSpecException("reason", "The keep-alive's reason is blank.", "Say what it is for, e.g. \"nightly build\"; why() shows it.");
+        }
         if (duration == null || !duration.isPositive() || duration.compareTo(SleepPolicy.MAX) > 0) {
             throw new InvalidSpecException("duration", "Invalid keep-alive duration " + duration + ".",
                     "Use a positive duration up to " + SleepPolicy.MAX.toDays() + " days, e.g. Duration.ofHours(1).");

@@ -136,10 +136,7 @@ public final class IdleMonitor implements AutoCloseable {
         SleepTiers.Tier tier = due.get();
         String cause = "idle monitor: no activity since " + since + " (" + tier.rule() + ")";
         switch (engine.sleepIfIdle(name, tier.into(), cause, since)) {
-            case YES -> {
-                slept.put(name, tier.into());
-                lastTraffic.remove(name);
-            }
+            case YES -> slept.put(name, tier.into()); // a paused sprite's counters go on; a hibernated one leaves the candidates
             case CANCELLED -> retryAt.put(name, now.plus(tier.after())); // a pre-sleep hook failed: again after another idle period
             case NO -> { }
         }

@@ -373,6 +373,48 @@ class StateStoreTest {
         assertThatThrownBy(() -> store.sprites()).isInstanceOf(IllegalStateException.class).hasMessageContaining("closed");
     }
 
+    @Test
+    void beginIsACompareAndSetThatOneOfTwoConnectionsWins() {
+        store.insertSprite(record("cas", SpriteState.HIBERNATED));
+        try (StateStore other = StateStore.open(file, clock)) {
+            assertThat(store.tryBegin("cas", "wake", SpriteState.HIBERNATED, SpriteState.WAKING, "first")).isPresent();
+            assertThat(other.tryBegin("cas", "wake", SpriteState.HIBERNATED, SpriteState.WAKING, "second")).as("the loser sees WAKING").isEmpty();
+            assertThatThrownBy(() -> other.begin("cas", "wake", SpriteState.HIBERNATED, SpriteState.WAKING, "second"))
+                    .isInstanceOfSatisfying(labs.sandwich.puck.api.IllegalSpriteStateException.class, e -> assertThat(e.state()).isEqualTo(SpriteState.WAKING));
+            assertThat(other.unfinished()).as("a lost claim writes nothing").singleElement().extracting(JournalEntry::detail).isEqualTo("first");
+            assertThat(other.openEntry("cas")).get().extracting(JournalEntry::pid).isEqualTo(ProcessHandle.current().pid());
+        }
+        assertThatThrownBy(() -> store.tryBegin("absent", "wake", SpriteState.HIBERNATED, SpriteState.WAKING, "")).isInstanceOf(SpriteNotFoundException.class);
+    }
+
+    @Test
+    void aSleepClaimLosesToAHoldOrToActivityAfterWhatTheMonitorSaw() throws SQLException {
+        store.insertSprite(record("idle", SpriteState.RUNNING));
+        store.touch("idle", labs.sandwich.puck.api.Why.Kind.LIFECYCLE, "created");
+        Instant seen = clock.instant();
+        long hold = store.hold("idle", labs.sandwich.puck.api.Why.Kind.EXEC, "make", null);
+        clock.advance(Duration.ofMinutes(20));
+        assertThat(store.beginIfIdle("idle", "hibernate", SpriteState.RUNNING, SpriteState.HIBERNATING, "idle", clock.instant())).as("held").isEmpty();
+        assertThat(store.holds("idle")).extracting(Hold::detail).containsExactly("make");
+        store.release(hold);
+        assertThat(store.lastActivity("idle")).get().satisfies(a -> {
+            assertThat(a.detail()).isEqualTo("make ended");
+            assertThat(a.at()).isEqualTo(clock.instant());
+        });
+        assertThat(store.beginIfIdle("idle", "hibernate", SpriteState.RUNNING, SpriteState.HIBERNATING, "idle", seen)).as("active since").isEmpty();
+        assertThat(store.sprite("idle").orElseThrow().state()).isEqualTo(SpriteState.RUNNING);
+        long lease = store.hold("idle", labs.sandwich.puck.api.Why.Kind.KEEP_ALIVE, "build", clock.instant().plusSeconds(60));
+        clock.advance(Duration.ofSeconds(61));
+        assertThat(store.holds("idle")).as("a lapsed lease holds nothing").isEmpty();
+        // A hold left by a process that died (pid 2^22 + 1 is above Linux's pid_max) holds nothing either.
+        rawExecute("INSERT INTO holds(sprite, kind, detail, pid, since) VALUES ('idle', 'CONSOLE', 'ssh', 4194305, '2026-03-01T10:00:00.000000000Z')");
+        assertThat(store.beginIfIdle("idle", "hibernate", SpriteState.RUNNING, SpriteState.HIBERNATING, "idle monitor", clock.instant())).isPresent();
+        assertThat(store.sprite("idle").orElseThrow().state()).isEqualTo(SpriteState.HIBERNATING);
+        store.release(lease);
+        store.removeSprite("idle");
+        assertThat(raw("SELECT count(*) FROM holds") + raw("SELECT count(*) FROM activity")).as("holds and activity go with the sprite").isEqualTo("00");
+    }
+
     private static Snapshot snapshot(String id, String sprite, Instant at) {
         return new Snapshot(new SnapshotId(id), sprite, "label", at, 1, "c".repeat(64), Set.of(Snapshot.Content.FILESYSTEM));
     }
