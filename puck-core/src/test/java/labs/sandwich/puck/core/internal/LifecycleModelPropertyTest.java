@@ -25,6 +25,7 @@ import labs.sandwich.puck.api.SpriteNotFoundException;
 import labs.sandwich.puck.api.SpriteSpec;
 import labs.sandwich.puck.api.SpriteState;
 import labs.sandwich.puck.testkit.InMemorySpriteRuntime;
+import labs.sandwich.puck.spi.SpriteRuntime;
 import labs.sandwich.puck.testkit.TestClock;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
@@ -36,20 +37,59 @@ import net.jqwik.api.Provide;
 /**
  * The lifecycle with the idle monitor in it: random interleavings of create, exec, pause,
  * hibernate, archive, wake, snapshot, restore, delete, keep-alive leases and clock advances
- * (each followed by a monitor tick), on the in-memory runtime, checked step by step against a
- * model that states the sleep rules independently: tiers by idle time since the last activity,
- * nothing sleeps under a live lease, the deepest due tier wins. 1,000 sequences by default,
- * 10,000 with -Pexhaustive.
+ * (each followed by a monitor tick), checked step by step against a model that states the sleep
+ * rules independently: tiers by idle time since the last activity, nothing sleeps under a live
+ * lease, the deepest due tier wins, a tier the runtime cannot do is skipped. The engine runs on
+ * a test clock; the runtime is whatever the {@link Fixture} gives: the in-memory one here
+ * (1,000 sequences, 10,000 with -Pexhaustive), real Podman in the integration tests.
  */
-class LifecycleModelPropertyTest {
+public class LifecycleModelPropertyTest {
+    /** What a run needs from a runtime. */
+    public interface Fixture {
+        /** @param context the sequence's context: its test clock, data directory and store @return a fresh runtime for one sequence */
+        SpriteRuntime runtime(labs.sandwich.puck.spi.RuntimeContext context);
+
+        /** @return a prefix that makes this run's sprite names unique on the runtime */
+        String prefix();
+
+        /** Starts state held only in the sprite's memory. @param s a new sprite @return its first value */
+        long startMemory(Sprite s);
+
+        /** @param s a sprite @return the memory's next value (one more than the last) */
+        long nextMemory(Sprite s);
+    }
+
+    static final Fixture IN_MEMORY = new Fixture() {
+        @Override
+        public SpriteRuntime runtime(labs.sandwich.puck.spi.RuntimeContext context) {
+            return InMemorySpriteRuntime.builder().clock(context.clock()).build();
+        }
+
+        @Override
+        public String prefix() {
+            return "";
+        }
+
+        @Override
+        public long startMemory(Sprite s) {
+            return 0;
+        }
+
+        @Override
+        public long nextMemory(Sprite s) {
+            return Long.parseLong(s.exec("counter").orThrow().stdout().strip());
+        }
+    };
     /** Every sprite's policy: short tiers, so that clock advances cross them. */
     static final SleepPolicy POLICY = new SleepPolicy(Duration.ofSeconds(10), Duration.ofMinutes(1), Duration.ofMinutes(5));
     static final List<Duration> ADVANCES = List.of(Duration.ofSeconds(5), Duration.ofSeconds(10), Duration.ofSeconds(30),
             Duration.ofMinutes(1), Duration.ofMinutes(4), Duration.ofMinutes(10));
 
-    enum Kind { CREATE, COUNT, PAUSE, HIBERNATE, ARCHIVE, WAKE, SNAPSHOT, RESTORE, DELETE, LEASE, RELEASE, ADVANCE }
+    /** The kinds of steps. */
+    public enum Kind { CREATE, COUNT, PAUSE, HIBERNATE, ARCHIVE, WAKE, SNAPSHOT, RESTORE, DELETE, LEASE, RELEASE, ADVANCE }
 
-    record Op(Kind kind, int sprite, int amount) {
+    /** One step. @param kind what @param sprite which sprite @param amount a lease's minutes - 1, or an advance's index */
+    public record Op(Kind kind, int sprite, int amount) {
         String name() {
             return "s" + sprite;
         }
@@ -63,11 +103,11 @@ class LifecycleModelPropertyTest {
     /** What the model knows of one sprite. */
     static final class Model {
         SpriteState state = SpriteState.RUNNING;
-        int counter;
+        long counter;
         Instant lastActivity;
         KeepAlive lease;
         final List<Snapshot> snapshots = new ArrayList<>();
-        final List<Integer> counters = new ArrayList<>();
+        final List<Long> counters = new ArrayList<>();
 
         Model(Instant now) {
             lastActivity = now;
@@ -78,30 +118,60 @@ class LifecycleModelPropertyTest {
         }
     }
 
+    /**
+     * @param sprites how many sprites a sequence uses
+     * @param maxSize the longest sequence
+     * @return sequences of steps
+     */
+    public static Arbitrary<List<Op>> sequences(int sprites, int maxSize) {
+        return Combinators.combine(Arbitraries.of(Kind.class), Arbitraries.integers().between(0, sprites - 1), Arbitraries.integers().between(0, ADVANCES.size() - 1))
+                .as(Op::new).list().ofMinSize(1).ofMaxSize(maxSize);
+    }
+
     @Provide
     Arbitrary<List<Op>> sequences() {
-        return Combinators.combine(Arbitraries.of(Kind.class), Arbitraries.integers().between(0, 2), Arbitraries.integers().between(0, ADVANCES.size() - 1))
-                .as(Op::new).list().ofMinSize(1).ofMaxSize(30);
+        return sequences(3, 30);
     }
 
     @Property
     void theEngineAndTheMonitorAgreeWithTheModel(@ForAll("sequences") List<Op> ops) throws IOException {
+        check(ops, IN_MEMORY);
+    }
+
+    /**
+     * Runs one sequence on a fresh store and runtime, comparing after every step; deletes every
+     * sprite it made, even after a failure.
+     *
+     * @param ops     the sequence
+     * @param fixture the runtime and the memory workload
+     * @throws IOException if the temporary store cannot be made or removed
+     */
+    public static void check(List<Op> ops, Fixture fixture) throws IOException {
         Path dir = Files.createTempDirectory("puck-lifecycle-model");
         TestClock clock = TestClock.start();
-        InMemorySpriteRuntime rt = InMemorySpriteRuntime.builder().clock(clock).build();
         Map<String, Model> model = new TreeMap<>();
         try (StateStore store = StateStore.open(dir.resolve("puck.db"), clock); EventBus bus = new EventBus()) {
-            Engine engine = new Engine(rt, store, bus, clock, Duration.ofSeconds(20));
+            SpriteRuntime rt = fixture.runtime(new EngineContext(clock, dir.resolve("data"), Config.system(Map.of()), () -> store, bus));
+            Engine engine = new Engine(rt, store, bus, clock, Duration.ofMinutes(2));
             IdleMonitor monitor = new IdleMonitor(engine, Duration.ofSeconds(1));
-            for (Op op : ops) {
-                step(engine, bus, monitor, clock, op, model);
-                assertThat(store.sprites()).extracting(SpriteRecord::name).as("after %s", op).containsExactlyElementsOf(model.keySet());
-                for (var e : model.entrySet()) {
-                    assertThat(engine.record(e.getKey()).state()).as("%s after %s in %s", e.getKey(), op, ops).isEqualTo(e.getValue().state);
-                    assertThat(rt.inspect(e.getKey()).orElseThrow().state()).as("runtime's %s after %s", e.getKey(), op).isEqualTo(e.getValue().state);
+            try {
+                for (Op op : ops) {
+                    step(engine, bus, monitor, clock, fixture, op, model);
+                    assertThat(store.sprites()).extracting(SpriteRecord::name).as("after %s", op)
+                            .containsExactlyElementsOf(model.keySet().stream().map(n -> fixture.prefix() + n).toList());
+                    for (var e : model.entrySet()) {
+                        String name = fixture.prefix() + e.getKey();
+                        assertThat(engine.record(name).state()).as("%s after %s in %s", name, op, ops).isEqualTo(e.getValue().state);
+                        assertThat(rt.inspect(name).orElseThrow().state()).as("runtime's %s after %s", name, op).isEqualTo(e.getValue().state);
+                    }
                 }
+            } finally {
+                monitor.close();
+                for (String n : model.keySet()) {
+                    engine.delete(fixture.prefix() + n, DeletePolicy.PURGE, Duration.ofMinutes(2));
+                }
+                rt.close();
             }
-            monitor.close();
         } finally {
             try (Stream<Path> files = Files.walk(dir)) {
                 files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
@@ -109,46 +179,50 @@ class LifecycleModelPropertyTest {
         }
     }
 
-    private static void step(Engine engine, EventBus bus, IdleMonitor monitor, TestClock clock, Op op, Map<String, Model> model) {
-        String name = op.name();
-        Model m = model.get(name);
+    private static void step(Engine engine, EventBus bus, IdleMonitor monitor, TestClock clock, Fixture fixture, Op op, Map<String, Model> model) {
+        String name = fixture.prefix() + op.name();
+        boolean canArchive = engine.capabilities().contains(labs.sandwich.puck.api.Capability.ARCHIVE);
+        Model m = model.get(op.name());
         Instant now = clock.instant();
         Sprite s = new SpriteHandle(engine, bus, name, () -> true);
         switch (op.kind()) {
             case ADVANCE -> {
                 Instant later = clock.advance(ADVANCES.get(op.amount()));
                 Map<String, SpriteState> expected = new TreeMap<>();
-                model.forEach((n, x) -> sleep(x, later).ifPresent(into -> expected.put(n, into)));
+                model.forEach((n, x) -> sleep(x, later, canArchive).ifPresent(into -> expected.put(fixture.prefix() + n, into)));
                 IdleMonitor.Tick tick = monitor.tick();
                 assertThat(tick.slept()).as("slept at %s", later).isEqualTo(expected);
-                expected.forEach((n, into) -> model.get(n).state = into);
+                expected.forEach((n, into) -> model.get(n.substring(fixture.prefix().length())).state = into);
                 return;
             }
             case CREATE -> {
                 if (m != null) {
-                    assertThatThrownBy(() -> engine.create(SpriteSpec.named(name).withSleep(POLICY), Duration.ofSeconds(20))).isInstanceOf(SpriteAlreadyExistsException.class);
+                    assertThatThrownBy(() -> engine.create(SpriteSpec.named(name).withSleep(POLICY), Duration.ofMinutes(2))).isInstanceOf(SpriteAlreadyExistsException.class);
                 } else {
-                    engine.create(SpriteSpec.named(name).withSleep(POLICY), Duration.ofSeconds(20));
-                    model.put(name, new Model(now));
+                    engine.create(SpriteSpec.named(name).withSleep(POLICY), Duration.ofMinutes(2));
+                    Model fresh = new Model(now);
+                    fresh.counter = fixture.startMemory(s);
+                    fresh.lastActivity = clock.instant();
+                    model.put(op.name(), fresh);
                 }
                 return;
             }
             default -> { }
         }
         if (m == null) {
-            if (op.kind() != Kind.RELEASE) {
-                assertThatThrownBy(() -> act(s, op, new Model(now), now)).isInstanceOf(SpriteNotFoundException.class);
+            if (op.kind() != Kind.RELEASE && (op.kind() != Kind.ARCHIVE || canArchive)) {
+                assertThatThrownBy(() -> act(s, op, new Model(now), now, fixture, canArchive)).isInstanceOf(SpriteNotFoundException.class);
             }
             return;
         }
-        act(s, op, m, now);
+        act(s, op, m, now, fixture, canArchive);
         if (op.kind() == Kind.DELETE) {
-            model.remove(name);
+            model.remove(op.name());
         }
     }
 
     /** The sleep rules, stated independently of SleepTiers: the deepest tier the idle time has reached, beyond the current state. */
-    private static java.util.Optional<SpriteState> sleep(Model x, Instant now) {
+    private static java.util.Optional<SpriteState> sleep(Model x, Instant now, boolean canArchive) {
         if (x.leased(now)) {
             return java.util.Optional.empty();
         }
@@ -166,19 +240,19 @@ class LifecycleModelPropertyTest {
         if (depth < 2 && idle.compareTo(POLICY.hibernateAfter()) >= 0) {
             into = SpriteState.HIBERNATED;
         }
-        if (depth < 3 && idle.compareTo(POLICY.archiveAfter()) >= 0) {
+        if (canArchive && depth < 3 && idle.compareTo(POLICY.archiveAfter()) >= 0) {
             into = SpriteState.ARCHIVED;
         }
         return java.util.Optional.ofNullable(into);
     }
 
-    private static void act(Sprite s, Op op, Model m, Instant now) {
+    private static void act(Sprite s, Op op, Model m, Instant now, Fixture fixture, boolean canArchive) {
         switch (op.kind()) {
             case COUNT -> {
-                String out = s.exec("counter").orThrow().stdout().strip();
+                long out = fixture.nextMemory(s);
                 m.counter++;
                 awake(m, now);
-                assertThat(out).as("memory survived").isEqualTo(Integer.toString(m.counter));
+                assertThat(out).as("memory survived").isEqualTo(m.counter);
             }
             case PAUSE -> {
                 if (m.state == SpriteState.HIBERNATED || m.state == SpriteState.ARCHIVED) {
@@ -195,6 +269,11 @@ class LifecycleModelPropertyTest {
                 }
             }
             case ARCHIVE -> {
+                if (!canArchive) {
+                    assertThatThrownBy(s::archive).isInstanceOf(labs.sandwich.puck.api.UnsupportedCapabilityException.class);
+                    s.state(); // still proves the sprite exists
+                    return;
+                }
                 s.archive();
                 m.state = SpriteState.ARCHIVED;
             }

@@ -1,0 +1,55 @@
+package labs.sandwich.puck.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import labs.sandwich.puck.Puck;
+import labs.sandwich.puck.api.DeletePolicy;
+import labs.sandwich.puck.api.KeepAlive;
+import labs.sandwich.puck.api.SleepPolicy;
+import labs.sandwich.puck.api.Sprite;
+import labs.sandwich.puck.api.SpriteSpec;
+import labs.sandwich.puck.api.SpriteState;
+import labs.sandwich.puck.api.Why;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** A real sprite left alone pauses, then hibernates, by itself; a keep-alive holds it; any call wakes it with its memory. */
+class IdleOnPodmanTest {
+    @TempDir
+    Path tmp;
+
+    @Test
+    void anIdleSpriteSleepsTierByTierAndWakesOnUse() throws Exception {
+        String name = "idle-" + Long.toHexString(System.nanoTime());
+        try (Puck puck = Puck.builder().store(tmp.resolve("puck.db")).monitorIdle(true).monitorInterval(Duration.ofMillis(100)).build()) {
+            Sprite s = puck.create(SpriteSpec.named(name).withSleep(new SleepPolicy(Duration.ofSeconds(2), Duration.ofSeconds(5), Duration.ZERO)));
+            try {
+                long before = Memory.start(s);
+                try (KeepAlive busy = s.keepAlive("test holds it", Duration.ofMinutes(5))) {
+                    Thread.sleep(3000);
+                    assertThat(s.state()).as("held by a keep-alive").isEqualTo(SpriteState.RUNNING);
+                    assertThat(s.why().awakeBecause()).extracting(Why.Activity::kind).containsExactly(Why.Kind.KEEP_ALIVE);
+                }
+                awaitState(s, SpriteState.PAUSED, Duration.ofSeconds(10));
+                assertThat(s.why().cause()).contains("idle monitor", "sleep.pauseAfter");
+                awaitState(s, SpriteState.HIBERNATED, Duration.ofSeconds(15));
+                assertThat(s.why().cause()).contains("idle monitor", "sleep.hibernateAfter");
+                assertThat(s.inspect().attributes()).containsEntry("podman.status", "exited");
+                assertThat(Memory.next(s)).as("an exec woke it, memory intact").isEqualTo(before + 1);
+                assertThat(s.state()).isEqualTo(SpriteState.RUNNING);
+            } finally {
+                s.delete(DeletePolicy.PURGE);
+            }
+        }
+    }
+
+    private static void awaitState(Sprite s, SpriteState wanted, Duration patience) throws InterruptedException {
+        long end = System.nanoTime() + patience.toNanos();
+        while (s.state() != wanted && System.nanoTime() < end) {
+            Thread.sleep(50);
+        }
+        assertThat(s.state()).as("%s after %s; why: %s", s.name(), patience, s.why()).isEqualTo(wanted);
+    }
+}
