@@ -15,6 +15,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import labs.sandwich.puck.api.Capability;
+import labs.sandwich.puck.api.Change;
 import labs.sandwich.puck.api.Events;
 import labs.sandwich.puck.api.ImageRef;
 import labs.sandwich.puck.api.InvalidSpecException;
@@ -29,6 +30,7 @@ import labs.sandwich.puck.core.internal.Engine;
 import labs.sandwich.puck.core.internal.EngineContext;
 import labs.sandwich.puck.core.internal.EventBus;
 import labs.sandwich.puck.core.internal.IdleMonitor;
+import labs.sandwich.puck.core.internal.JournalEntry;
 import labs.sandwich.puck.core.internal.SpriteHandle;
 import labs.sandwich.puck.core.internal.SpriteRecord;
 import labs.sandwich.puck.core.internal.StateStore;
@@ -207,6 +209,26 @@ public final class Puck implements AutoCloseable {
     /** @return what the runtime can do here */
     public Set<Capability> capabilities() {
         return engine.capabilities();
+    }
+
+    /**
+     * The journal of every sprite's state changes, from every process using this store, for
+     * following it: call again with the last sequence seen.
+     *
+     * @param afterSequence a {@link Change#sequence()}, or 0 for the beginning
+     * @param limit         at most this many, {@code >= 1}
+     * @return the changes after it, oldest first
+     */
+    public List<Change> changesAfter(long afterSequence, int limit) {
+        if (limit < 1) {
+            throw new IllegalArgumentException("limit must be >= 1, was " + limit);
+        }
+        return store.journalAfter(afterSequence, limit).stream().map(JournalEntry::change).toList();
+    }
+
+    /** @return whether an idle monitor (puckd's, or a Puck's with monitorIdle) serves this store now */
+    public boolean idleMonitorRunning() {
+        return IdleMonitor.running(store);
     }
 
     /** @return the state store file */

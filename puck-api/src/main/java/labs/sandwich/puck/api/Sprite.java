@@ -190,6 +190,20 @@ public interface Sprite {
     void delete(DeletePolicy policy);
 
     /**
+     * Deletes one of the sprite's snapshots and its data.
+     *
+     * @param snapshot one of {@link #snapshots()}
+     * @throws SnapshotNotFoundException if it is not one of them
+     */
+    void deleteSnapshot(Snapshot snapshot);
+
+    /**
+     * @param limit at most this many, {@code >= 0}
+     * @return the sprite's journaled state changes, newest first, from every process using the store
+     */
+    List<Change> history(int limit);
+
+    /**
      * Archives the sprite ({@link Capability#ARCHIVE}): hibernates it if it is awake, then
      * exports its checkpoint and frees everything else the runtime holds for it but its
      * volumes. {@link #wake()} (or any operation) brings it back, more slowly than from

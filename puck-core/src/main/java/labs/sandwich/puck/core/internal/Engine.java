@@ -549,6 +549,16 @@ public final class Engine {
         return store.snapshots(name);
     }
 
+    /** @param name a sprite @param snapshot one of its snapshots, whose data and record go */
+    public void deleteSnapshot(String name, Snapshot snapshot) {
+        Snapshot known = known(name, snapshot);
+        call(name, "delete snapshot", defaultTimeout, () -> {
+            runtime.deleteSnapshot(known);
+            return null;
+        });
+        store.removeSnapshot(known.id());
+    }
+
     /** @param name a sprite @param snapshot one of its snapshots @param timeout limit */
     public void restore(String name, Snapshot snapshot, Duration timeout) {
         require(Capability.SNAPSHOT);

@@ -1,6 +1,9 @@
 package labs.sandwich.puck.core.internal;
 
+import java.time.Duration;
 import java.time.Instant;
+import java.util.Optional;
+import labs.sandwich.puck.api.Change;
 import labs.sandwich.puck.api.SpriteState;
 import org.jspecify.annotations.Nullable;
 
@@ -21,4 +24,11 @@ import org.jspecify.annotations.Nullable;
  * @param pid       the process that ran it
  */
 public record JournalEntry(long id, String sprite, String operation, SpriteState from, SpriteState during, @Nullable SpriteState to,
-        Instant startedAt, @Nullable Instant endedAt, @Nullable String outcome, String detail, long pid) {}
+        Instant startedAt, @Nullable Instant endedAt, @Nullable String outcome, String detail, long pid) {
+
+    /** @return as the public API shows it */
+    public Change change() {
+        return new Change(id, sprite, operation, from, Optional.ofNullable(to), startedAt,
+                Optional.ofNullable(endedAt).map(e -> Duration.between(startedAt, e)), detail, Optional.ofNullable(outcome));
+    }
+}

@@ -17,6 +17,7 @@ import java.util.function.BooleanSupplier;
 import java.util.List;
 import labs.sandwich.puck.api.BackendException;
 import labs.sandwich.puck.api.Capability;
+import labs.sandwich.puck.api.Change;
 import labs.sandwich.puck.api.Console;
 import labs.sandwich.puck.api.ConsoleRequest;
 import labs.sandwich.puck.api.DeletePolicy;
@@ -226,6 +227,17 @@ public final class SpriteHandle implements Sprite {
     @Override
     public void wake(Duration timeout) {
         engine.wake(name, timeout);
+    }
+
+    @Override
+    public void deleteSnapshot(Snapshot snapshot) {
+        engine.deleteSnapshot(name, snapshot);
+    }
+
+    @Override
+    public List<Change> history(int limit) {
+        engine.record(name);
+        return engine.store().history(name, limit).stream().map(JournalEntry::change).toList();
     }
 
     @Override

@@ -440,6 +440,15 @@ public final class StateStore implements AutoCloseable {
     }
 
     /**
+     * @param afterId an entry id, 0 for the start
+     * @param limit   at most this many
+     * @return the entries after it, of every sprite, oldest first
+     */
+    public List<JournalEntry> journalAfter(long afterId, int limit) {
+        return read(() -> query("SELECT * FROM journal WHERE id > ? ORDER BY id LIMIT ?", StateStore::journalRow, afterId, limit));
+    }
+
+    /**
      * @param sprite a sprite
      * @return its latest ended journal entry, if any: what put it in its state
      */

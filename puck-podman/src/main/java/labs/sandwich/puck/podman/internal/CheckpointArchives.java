@@ -124,8 +124,14 @@ final class CheckpointArchives {
                     }
                 }
                 if (rewritten != null) {
-                    e.setSize(rewritten.length);
-                    out.putArchiveEntry(e);
+                    // A new entry: the input stream still counts the old one's size to find the next header.
+                    var copy = new org.apache.commons.compress.archivers.tar.TarArchiveEntry(e.getName());
+                    copy.setMode(e.getMode());
+                    copy.setModTime(e.getModTime());
+                    copy.setUserId(e.getLongUserId());
+                    copy.setGroupId(e.getLongGroupId());
+                    copy.setSize(rewritten.length);
+                    out.putArchiveEntry(copy);
                     out.write(rewritten);
                 } else {
                     out.putArchiveEntry(e);
