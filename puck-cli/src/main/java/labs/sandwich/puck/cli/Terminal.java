@@ -28,7 +28,10 @@ final class Terminal {
             return Optional.empty();
         }
         try {
-            return Optional.of(new int[] {Integer.parseInt(parts[1]), Integer.parseInt(parts[0])});
+            int columns = Integer.parseInt(parts[1]);
+            int rows = Integer.parseInt(parts[0]);
+            // A pty nobody sized (e.g. under script(1) fed by a pipe) says 0 0.
+            return columns > 0 && rows > 0 ? Optional.of(new int[] {columns, rows}) : Optional.empty();
         } catch (NumberFormatException e) {
             return Optional.empty();
         }

@@ -245,6 +245,21 @@ class PuckTest {
     }
 
     @Test
+    void aStoreAdoptsOnlyItsOwnSpritesAndUnlabelledOnes() {
+        puck.create("mine");
+        runtime.create(SpriteSpec.named("unlabelled"));
+        try (Puck other = Puck.builder().runtime(runtime).store(tmp.resolve("other.db")).build()) {
+            assertThat(other.list()).extracting(Sprite::name).as("another store's sprite is not taken").containsExactly("unlabelled");
+            other.create("theirs");
+        }
+        puck.close();
+        puck = open(runtime);
+        assertThat(puck.list()).extracting(Sprite::name).containsExactly("mine", "unlabelled");
+        assertThat(puck.get("mine").inspect().spec().labels()).containsKey("puck.store");
+        runtime.delete("theirs", DeletePolicy.PURGE);
+    }
+
+    @Test
     void openingReconcilesTheStoreWithTheRuntime() {
         puck.create("kept");
         puck.create("lost");

@@ -66,6 +66,12 @@ public final class Engine {
     /** Extra time the engine grants an exec beyond the request's own timeout, which the runtime enforces. */
     private static final Duration EXEC_GRACE = Duration.ofSeconds(30);
     private static final String REQUESTED = "requested";
+    /**
+     * The label naming the store a sprite belongs to. A store adopts only sprites the runtime
+     * holds that carry its id (or none, made before there were ids), so two stores on one
+     * Podman (a user's and a test's) never take each other's sprites, nor put them to sleep.
+     */
+    public static final String STORE_LABEL = "puck.store";
 
     private final SpriteRuntime runtime;
     private final StateStore store;
@@ -74,6 +80,7 @@ public final class Engine {
     private final Duration defaultTimeout;
     private final Set<Capability> capabilities;
     private final Map<String, ReentrantLock> locks = new ConcurrentHashMap<>();
+    private final String storeId;
 
     /**
      * @param runtime        the runtime
@@ -89,6 +96,10 @@ public final class Engine {
         this.clock = clock;
         this.defaultTimeout = defaultTimeout;
         this.capabilities = Set.copyOf(runtime.capabilities());
+        this.storeId = store.backendState().get("puck", "store-id").orElseGet(() -> {
+            store.backendState().put("puck", "store-id", java.util.UUID.randomUUID().toString());
+            return store.backendState().get("puck", "store-id").orElseThrow();
+        });
     }
 
     /** @return the runtime */
@@ -145,7 +156,8 @@ public final class Engine {
      * @param timeout how long creation and readiness may take
      * @return the created sprite's record
      */
-    public SpriteRecord create(SpriteSpec spec, Duration timeout) {
+    public SpriteRecord create(SpriteSpec requested, Duration timeout) {
+        SpriteSpec spec = requested.withLabel(STORE_LABEL, storeId);
         String name = spec.name();
         return locked(name, timeout, () -> {
             Instant start = clock.instant();
@@ -593,7 +605,7 @@ public final class Engine {
         require(Capability.FORK);
         Names.requireSpriteName(newName);
         Snapshot known = known(name, snapshot);
-        SpriteSpec spec = record(name).spec().withName(newName);
+        SpriteSpec spec = record(name).spec().withName(newName).withLabel(STORE_LABEL, storeId);
         return locked(newName, timeout, () -> {
             Instant start = clock.instant();
             store.insertSprite(new SpriteRecord(newName, runtime.name(), SpriteState.CREATING, spec, start, start));
@@ -654,6 +666,10 @@ public final class Engine {
         }
         Instant now = clock.instant();
         for (SpriteInfo info : actual.values()) {
+            String owner = info.spec().labels().get(STORE_LABEL);
+            if (owner != null && !owner.equals(storeId)) {
+                continue; // another store's sprite
+            }
             if (store.sprite(info.name()).isEmpty() && !busy.contains(info.name())) {
                 store.insertSprite(new SpriteRecord(info.name(), runtime.name(), info.state(), info.spec(), info.createdAt(), now));
                 LOG.info("Adopted sprite {} ({}) found in the runtime", info.name(), info.state());
