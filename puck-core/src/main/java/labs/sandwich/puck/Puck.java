@@ -30,6 +30,7 @@ import labs.sandwich.puck.core.internal.Engine;
 import labs.sandwich.puck.core.internal.EngineContext;
 import labs.sandwich.puck.core.internal.EventBus;
 import labs.sandwich.puck.core.internal.IdleMonitor;
+import labs.sandwich.puck.core.internal.Ingresses;
 import labs.sandwich.puck.core.internal.JournalEntry;
 import labs.sandwich.puck.core.internal.SpriteHandle;
 import labs.sandwich.puck.core.internal.SpriteRecord;
@@ -68,13 +69,15 @@ public final class Puck implements AutoCloseable {
     private final StateStore store;
     private final boolean ownsRuntime;
     private final @Nullable IdleMonitor monitor;
+    private final Ingresses.@Nullable Opened ingress;
 
-    private Puck(Engine engine, EventBus bus, StateStore store, boolean ownsRuntime, @Nullable IdleMonitor monitor) {
+    private Puck(Engine engine, EventBus bus, StateStore store, boolean ownsRuntime, @Nullable IdleMonitor monitor, Ingresses.@Nullable Opened ingress) {
         this.engine = engine;
         this.bus = bus;
         this.store = store;
         this.ownsRuntime = ownsRuntime;
         this.monitor = monitor;
+        this.ingress = ingress;
     }
 
     /**
@@ -226,6 +229,11 @@ public final class Puck implements AutoCloseable {
         return store.journalAfter(afterSequence, limit).stream().map(JournalEntry::change).toList();
     }
 
+    /** @return the ingress's name, if this Puck publishes exposed ports through one */
+    public Optional<String> ingressName() {
+        return Optional.ofNullable(ingress).map(i -> i.ingress().name());
+    }
+
     /** @return whether an idle monitor (puckd's, or a Puck's with monitorIdle) serves this store now */
     public boolean idleMonitorRunning() {
         return IdleMonitor.running(store);
@@ -257,6 +265,16 @@ public final class Puck implements AutoCloseable {
 
     private void closeRest() {
         try {
+            if (ingress != null) {
+                ingress.close();
+            }
+        } finally {
+            closeRuntimeBusStore();
+        }
+    }
+
+    private void closeRuntimeBusStore() {
+        try {
             if (ownsRuntime) {
                 engine.runtime().close();
             }
@@ -286,6 +304,7 @@ public final class Puck implements AutoCloseable {
         private Duration defaultTimeout = DEFAULT_TIMEOUT;
         private boolean reconcile = true;
         private boolean monitorIdle;
+        private @Nullable String ingressName;
         private Duration monitorInterval = Duration.ofSeconds(1);
 
         private Builder() {}
@@ -401,6 +420,21 @@ public final class Puck implements AutoCloseable {
         }
 
         /**
+         * Publishes exposed ports through an ingress found by ServiceLoader, e.g. {@code caddy}
+         * (from puck-network: {@code http://<name>.localhost}), with the activator that wakes a
+         * sleeping sprite on its first request. Default: the {@code puck.ingress} setting, else the
+         * ingress the store's sprites were last exposed through, else none ({@code expose} then
+         * gives the sprite's own address); {@code none} says none.
+         *
+         * @param name the ingress's name
+         * @return this builder
+         */
+        public Builder ingress(String name) {
+            this.ingressName = Objects.requireNonNull(name, "name");
+            return this;
+        }
+
+        /**
          * @param interval time between the idle monitor's ticks; from 10 ms to 1 min (default 1 s)
          * @return this builder
          * @throws InvalidSpecException if it is out of range
@@ -430,6 +464,7 @@ public final class Puck implements AutoCloseable {
             SpriteRuntime rt = runtime;
             boolean owns = false;
             StateStore st = null;
+            Ingresses.Opened ingressOpened = null;
             try {
                 if (rt == null) {
                     String wanted = runtimeName != null ? runtimeName : settings.get("runtime").orElse(null);
@@ -446,13 +481,20 @@ public final class Puck implements AutoCloseable {
                 if (reconcile) {
                     engine.reconcile();
                 }
+                // Once something was exposed through an ingress, every process on the store uses it, so routes follow every change.
+                String ingressWanted = ingressName != null ? ingressName
+                        : settings.get("ingress").or(() -> engine.store().backendState().get("puck", "ingress")).filter(n -> !n.equals("none")).orElse(null);
+                ingressOpened = ingressWanted == null ? null : Ingresses.open(ingressWanted, loaders(), context, engine, settings);
                 IdleMonitor monitor = null;
                 if (monitorIdle) {
                     monitor = new IdleMonitor(engine, monitorInterval);
                     monitor.start();
                 }
-                return new Puck(engine, bus, st, owns, monitor);
+                return new Puck(engine, bus, st, owns, monitor, ingressOpened);
             } catch (RuntimeException | Error e) {
+                if (ingressOpened != null) {
+                    ingressOpened.close();
+                }
                 bus.close();
                 if (owns) {
                     rt.close();

@@ -88,7 +88,7 @@ class SingleFlightWakeTest {
     }
 
     /** Podman's own record of restores, from its event log. */
-    private static long restores(String container, Instant since) throws IOException, InterruptedException {
+    static long restores(String container, Instant since) throws IOException, InterruptedException {
         Process p = new ProcessBuilder("podman", "events", "--stream=false", "--since", since.toString(), "--until", Instant.now().plusSeconds(1).toString(),
                 "--filter", "event=restore", "--filter", "container=" + container, "--format", "{{.Status}} {{.Name}}")
                 .redirectError(ProcessBuilder.Redirect.DISCARD).start();

@@ -28,6 +28,15 @@ public interface Ingress extends AutoCloseable {
      */
     void withdraw(String sprite, int port);
 
+    /**
+     * Makes sure the ingress serves (starting its proxy if it died) and says whether it had to
+     * start it afresh, in which case the engine publishes every route again. Called regularly by
+     * the daemon.
+     *
+     * @return whether the routes it published before are gone
+     */
+    boolean revive();
+
     /** Releases the ingress's resources; published routes stay. */
     @Override
     void close();

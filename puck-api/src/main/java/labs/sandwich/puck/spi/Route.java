@@ -3,11 +3,20 @@ package labs.sandwich.puck.spi;
 import labs.sandwich.puck.api.ExposureMode;
 
 /**
- * A request to publish a sprite's port.
+ * A request to publish a sprite's port. While the sprite is awake the route leads straight to
+ * it; while it sleeps, to the engine's activator, which wakes it and forwards the request: the
+ * ingress then tells the activator which sprite and port the request is for with the header
+ * {@value #WAKE_HEADER} ({@code <sprite>:<port>}), set by the ingress, never by the client.
  *
- * @param sprite the sprite's name
- * @param port   the sprite's port
- * @param target where the port is reached
- * @param mode   who may reach it
+ * @param sprite    the sprite's name
+ * @param port      the sprite's port
+ * @param target    where requests go: the sprite's endpoint, or the activator's
+ * @param mode      who may reach it
+ * @param primary   whether the sprite's bare name ({@code <name>.localhost}) leads to this port,
+ *                  besides {@code <port>-<name>.localhost}
+ * @param activator whether {@code target} is the activator
  */
-public record Route(String sprite, int port, Endpoint target, ExposureMode mode) {}
+public record Route(String sprite, int port, Endpoint target, ExposureMode mode, boolean primary, boolean activator) {
+    /** The request header naming the sprite and port for the activator. */
+    public static final String WAKE_HEADER = "X-Puck-Wake";
+}

@@ -59,7 +59,7 @@ final class DaemonCommand {
             // held by this very process (a test running puckd in-process) or unreadable: go by the pid file
         }
         try {
-            return Optional.of(Long.parseLong(Files.readString(pidFile(g)).strip()));
+            return Optional.of(Long.parseLong(Files.readAllLines(pidFile(g)).getFirst().strip()));
         } catch (IOException | NumberFormatException e) {
             return Optional.of(-1L);
         }
@@ -76,6 +76,27 @@ final class DaemonCommand {
         } catch (IOException | RuntimeException e) {
             progress.accept("could not start puckd (" + e.getMessage() + "): idle sprites sleep only when asked; see `puck doctor`");
         }
+    }
+
+    /** After the store's first exposure: a running puckd without the ingress is restarted, so that it serves the activator and syncs routes. */
+    static void ensureRunningWithIngress(Global g, Consumer<String> progress) {
+        Optional<Long> pid = running(g);
+        if (pid.isPresent()) {
+            try {
+                List<String> lines = Files.readAllLines(pidFile(g));
+                if (lines.size() > 1 && !lines.get(1).strip().equals("none")) {
+                    return;
+                }
+            } catch (IOException e) {
+                return;
+            }
+            ProcessHandle.of(pid.get()).ifPresent(h -> {
+                h.destroy();
+                h.onExit().join();
+            });
+            progress.accept("restarting puckd so that it serves the URLs of sleeping sprites");
+        }
+        ensureRunning(g, progress);
     }
 
     /** Starts a detached puckd and waits until it holds the lock. @return its pid */
@@ -154,9 +175,10 @@ final class DaemonCommand {
                     err().flush();
                     return ExitCodes.STATE;
                 }
-                Files.writeString(pidFile(global), ProcessHandle.current().pid() + "\n");
                 CountDownLatch stopped = new CountDownLatch(1);
                 Puck puck = global.builder().monitorIdle(true).monitorInterval(every).build();
+                // The second line says which ingress it routes through: `puck expose` restarts a puckd that has none.
+                Files.writeString(pidFile(global), ProcessHandle.current().pid() + "\n" + puck.ingressName().orElse("none") + "\n");
                 Thread cleanup = new Thread(() -> {
                     try {
                         puck.close(); // gives the monitor's lease up: another monitor may take over at once

@@ -15,7 +15,7 @@ import picocli.CommandLine.Command;
         subcommands = {
             SpriteCommands.Create.class, SpriteCommands.ListCmd.class, SpriteCommands.Inspect.class, ConsoleCommand.class,
             SpriteCommands.Exec.class, SpriteCommands.Cp.class, SpriteCommands.Pause.class, SpriteCommands.Hibernate.class,
-            SpriteCommands.Wake.class, SpriteCommands.Archive.class, SnapshotCommand.class, SpriteCommands.Fork.class,
+            SpriteCommands.Wake.class, SpriteCommands.Archive.class, SnapshotCommand.class, SpriteCommands.Fork.class, ExposeCommand.class,
             SpriteCommands.WhyCmd.class, SpriteCommands.Logs.class, EventsCommand.class, SpriteCommands.Delete.class,
             DoctorCommand.class, DaemonCommand.class, DemoCommand.class, PuckCommand.VersionCmd.class, PuckCommand.Completion.class
         },

@@ -81,6 +81,7 @@ public final class Engine {
     private final Set<Capability> capabilities;
     private final Map<String, ReentrantLock> locks = new ConcurrentHashMap<>();
     private final String storeId;
+    private volatile Routing routing;
 
     /**
      * @param runtime        the runtime
@@ -117,6 +118,16 @@ public final class Engine {
         return store;
     }
 
+    /** @param routing the ingress's routes to keep in step with states (set once the activator listens) */
+    public void routing(Routing routing) {
+        this.routing = routing;
+    }
+
+    /** @return the routing, if an ingress is configured */
+    public Optional<Routing> routing() {
+        return Optional.ofNullable(routing);
+    }
+
     /** @return the event bus */
     public EventBus bus() {
         return bus;
@@ -146,7 +157,9 @@ public final class Engine {
                 .orElseThrow(() -> new BackendException(runtime.name(), name, 0,
                         "the store knows sprite '" + name + "' (" + rec.state() + ") but the runtime does not.",
                         "Nothing was deleted. Delete it with sprite.delete() if it is gone for good, or check the runtime (`puck doctor`).", null));
-        return new SpriteInfo(name, rec.state(), rec.spec(), rec.runtime(), rec.createdAt(), rec.stateSince(), info.attributes());
+        Map<String, String> attributes = new java.util.LinkedHashMap<>(info.attributes());
+        store.exposures(name).stream().filter(StateStore.Exposed::primary).findFirst().ifPresent(e -> attributes.put("url", e.url()));
+        return new SpriteInfo(name, rec.state(), rec.spec(), rec.runtime(), rec.createdAt(), rec.stateSince(), attributes);
     }
 
     // ---- lifecycle ----
@@ -622,6 +635,9 @@ public final class Engine {
     public void delete(String name, DeletePolicy policy, Duration timeout) {
         locked(name, timeout, () -> {
             SpriteState from = record(name).state();
+            if (routing != null) {
+                routing.withdrawAll(name);
+            }
             transition(name, "delete", from, SpriteState.DELETING, SpriteState.DELETED, from, policy.name(), timeout, () -> {
                 try {
                     runtime.delete(name, policy);
@@ -807,6 +823,9 @@ public final class Engine {
      * in FAILED.
      */
     private <T> T complete(long journal, String name, String operation, SpriteState success, SpriteState rollback, Duration timeout, Supplier<T> call) {
+        if (success.isAsleep()) {
+            followRoutes(name, SpriteState.HIBERNATING); // requests go to the activator before the sprite stops answering
+        }
         T result;
         try {
             result = call(name, operation, timeout, call);
@@ -820,10 +839,60 @@ public final class Engine {
                 store.removeSprite(name);
             }
             bus.publish(new SpriteEvent.Failed(name, clock.instant(), operation, left, e));
+            if (left != SpriteState.DELETED) {
+                followRoutes(name, left);
+            }
             throw e;
         }
         store.end(journal, success, "ok");
+        if (success != SpriteState.DELETED) {
+            followRoutes(name, success);
+        }
         return result;
+    }
+
+    /** Routes follow the state; a failing ingress is logged, never a reason to fail a lifecycle change (the daemon re-syncs). */
+    private void followRoutes(String name, SpriteState state) {
+        Routing r = routing;
+        if (r != null) {
+            try {
+                r.follow(name, state);
+            } catch (RuntimeException e) {
+                LOG.warn("Could not switch the routes of {} to {}: {}", name, state, e.getMessage());
+            }
+        }
+    }
+
+    /**
+     * Publishes a port through the ingress.
+     *
+     * @param name a sprite
+     * @param port one of its ports
+     * @param mode who may reach it
+     * @return the URL
+     */
+    public java.net.URI expose(String name, int port, labs.sandwich.puck.api.ExposureMode mode) {
+        Routing r = routing;
+        SpriteRecord rec = record(name);
+        if (r == null) {
+            throw new UnsupportedCapabilityException(Capability.EXPOSE, runtime.name(), "no ingress is configured: open Puck with ingress(\"caddy\") or set PUCK_INGRESS=caddy");
+        }
+        if (!r.ingress().modes().contains(mode)) {
+            throw new UnsupportedCapabilityException(Capability.EXPOSE, r.ingress().name(), "it cannot expose to " + mode.audience());
+        }
+        List<StateStore.Exposed> existing = store.exposures(name);
+        boolean primary = existing.stream().filter(StateStore.Exposed::primary).allMatch(e -> e.port() == port);
+        java.net.URI url = r.expose(name, port, mode, primary, rec.state());
+        store.backendState().put("puck", "ingress", r.ingress().name());
+        return url;
+    }
+
+    /** @param name a sprite @param port an exposed port: withdrawn */
+    public void unexpose(String name, int port) {
+        Routing r = routing;
+        if (r != null) {
+            r.unexpose(name, port);
+        }
     }
 
     /** Failures after which the runtime's state is known to be unchanged. */

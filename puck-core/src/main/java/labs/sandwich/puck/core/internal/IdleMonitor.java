@@ -112,6 +112,15 @@ public final class IdleMonitor implements AutoCloseable {
         }
         lastTraffic.keySet().retainAll(seen);
         retryAt.keySet().retainAll(seen);
+        engine.routing().ifPresent(r -> {
+            try {
+                Map<String, SpriteState> states = new java.util.HashMap<>();
+                store.sprites().forEach(s -> states.put(s.name(), s.state()));
+                r.sync(states);
+            } catch (RuntimeException e) {
+                LOG.warn("Idle monitor: could not sync the ingress's routes: {}", e.getMessage());
+            }
+        });
         return new Tick(true, candidates.size(), Map.copyOf(slept), Set.copyOf(woken));
     }
 

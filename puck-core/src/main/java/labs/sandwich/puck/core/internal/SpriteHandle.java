@@ -298,20 +298,31 @@ public final class SpriteHandle implements Sprite {
     @Override
     public Exposure expose(int port, ExposureMode mode) {
         engine.require(Capability.EXPOSE);
-        if (mode != ExposureMode.LOCAL) {
+        labs.sandwich.puck.api.SpriteSpec.builder("x").port(port).build(); // validates the port
+        URI url;
+        Runnable withdraw;
+        if (engine.routing().isPresent()) {
+            url = engine.expose(name, port, mode);
+            withdraw = () -> engine.unexpose(name, port);
+        } else if (mode == ExposureMode.LOCAL) {
+            // No ingress: the sprite's own address, reachable from this machine while it is awake.
+            Endpoint target = engine.runtime().endpoint(name, port);
+            url = URI.create("http://" + target.host() + ":" + target.port());
+            withdraw = () -> { };
+        } else {
             throw new UnsupportedCapabilityException(Capability.EXPOSE, engine.runtime().name(),
                     "exposing to " + mode.audience() + " needs an ingress (Tailscale), and none is configured");
         }
-        Endpoint target = engine.runtime().endpoint(name, port);
-        URI url = URI.create("http://" + target.host() + ":" + target.port());
         bus.publish(new SpriteEvent.Exposed(name, engine.clock().instant(), port, url, mode));
-        return new DirectExposure(name, port, url, mode);
+        return new Published(name, port, url, mode, withdraw);
     }
 
-    /** A port reached at the sprite's own address; there is nothing to withdraw. */
-    private record DirectExposure(String sprite, int port, URI url, ExposureMode mode) implements Exposure {
+    /** An exposed port; closing withdraws it (a direct address has nothing to withdraw). */
+    private record Published(String sprite, int port, URI url, ExposureMode mode, Runnable withdraw) implements Exposure {
         @Override
-        public void close() {}
+        public void close() {
+            withdraw.run();
+        }
     }
 
     @Override

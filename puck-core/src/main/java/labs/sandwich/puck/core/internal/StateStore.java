@@ -56,7 +56,7 @@ import org.sqlite.SQLiteConfig;
  */
 public final class StateStore implements AutoCloseable {
     /** The schema version this Puck writes and understands. */
-    public static final int SCHEMA_VERSION = 2;
+    public static final int SCHEMA_VERSION = 3;
     /** How long a call waits for another process's write lock unless told otherwise. */
     static final Duration DEFAULT_BUSY_TIMEOUT = Duration.ofSeconds(5);
 
@@ -84,7 +84,11 @@ public final class StateStore implements AutoCloseable {
                     """
                     CREATE TABLE holds(id INTEGER PRIMARY KEY AUTOINCREMENT, sprite TEXT NOT NULL, kind TEXT NOT NULL, detail TEXT NOT NULL,
                         pid INTEGER NOT NULL, since TEXT NOT NULL, until TEXT)""",
-                    "CREATE INDEX holds_by_sprite ON holds(sprite)"));
+                    "CREATE INDEX holds_by_sprite ON holds(sprite)"),
+            List.of( // 3: exposed ports, published by the ingress and followed by the activator
+                    """
+                    CREATE TABLE exposures(sprite TEXT NOT NULL, port INTEGER NOT NULL, mode TEXT NOT NULL, is_primary INTEGER NOT NULL,
+                        url TEXT NOT NULL, PRIMARY KEY(sprite, port))"""));
 
     /**
      * Timestamps are UTC ISO-8601 text with all nine fraction digits: readable in {@code sqlite3},
@@ -293,6 +297,7 @@ public final class StateStore implements AutoCloseable {
             update("DELETE FROM backend_state WHERE owner = ?", name);
             update("DELETE FROM activity WHERE sprite = ?", name);
             update("DELETE FROM holds WHERE sprite = ?", name);
+            update("DELETE FROM exposures WHERE sprite = ?", name);
             return null;
         });
     }
@@ -560,6 +565,37 @@ public final class StateStore implements AutoCloseable {
      */
     public void setArchiveAt(String sprite, @Nullable Instant at) {
         write(() -> update("UPDATE sprites SET archive_at = ? WHERE name = ?", at == null ? null : time(at), sprite));
+    }
+
+    // ---- exposures ----
+
+    /**
+     * One exposed port.
+     *
+     * @param sprite  the sprite
+     * @param port    its port
+     * @param mode    who may reach it
+     * @param primary whether the sprite's bare name leads to it
+     * @param url     where
+     */
+    public record Exposed(String sprite, int port, labs.sandwich.puck.api.ExposureMode mode, boolean primary, String url) {}
+
+    /** @param e an exposure to record, replacing one of the same sprite and port */
+    public void expose(Exposed e) {
+        write(() -> update("INSERT OR REPLACE INTO exposures(sprite, port, mode, is_primary, url) VALUES (?,?,?,?,?)",
+                e.sprite(), e.port(), e.mode().name(), e.primary() ? 1 : 0, e.url()));
+    }
+
+    /** @param sprite a sprite @param port its port: the exposure goes, if there is one */
+    public void unexpose(String sprite, int port) {
+        write(() -> update("DELETE FROM exposures WHERE sprite = ? AND port = ?", sprite, port));
+    }
+
+    /** @param sprite a sprite, or null for all @return the exposed ports */
+    public List<Exposed> exposures(@Nullable String sprite) {
+        return read(() -> query("SELECT * FROM exposures WHERE ? IS NULL OR sprite = ? ORDER BY sprite, port",
+                rs -> new Exposed(rs.getString("sprite"), rs.getInt("port"), labs.sandwich.puck.api.ExposureMode.valueOf(rs.getString("mode")),
+                        rs.getInt("is_primary") == 1, rs.getString("url")), sprite, sprite));
     }
 
     // ---- snapshots ----

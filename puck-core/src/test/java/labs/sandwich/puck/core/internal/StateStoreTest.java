@@ -64,7 +64,7 @@ class StateStoreTest {
         assertThat(raw("PRAGMA journal_mode")).isEqualToIgnoringCase("wal");
         assertThat(raw("PRAGMA user_version")).isEqualTo(String.valueOf(StateStore.SCHEMA_VERSION));
         assertThat(raw("SELECT group_concat(name, ',') FROM (SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name)"))
-                .isEqualTo("activity,backend_state,holds,journal,leases,snapshots,sprites");
+                .isEqualTo("activity,backend_state,exposures,holds,journal,leases,snapshots,sprites");
     }
 
     @Test

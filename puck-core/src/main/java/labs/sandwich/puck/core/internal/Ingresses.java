@@ -1,0 +1,92 @@
+package labs.sandwich.puck.core.internal;
+
+import java.io.IOException;
+import java.net.BindException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.ServiceLoader;
+import labs.sandwich.puck.api.RuntimeUnavailableException;
+import labs.sandwich.puck.spi.Endpoint;
+import labs.sandwich.puck.spi.Ingress;
+import labs.sandwich.puck.spi.IngressProvider;
+import labs.sandwich.puck.spi.Probe;
+import labs.sandwich.puck.spi.RuntimeContext;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Opens the configured ingress and the activator behind it. Every process sharing a store
+ * routes sleeping sprites to one activator port, recorded in the store: whichever process can
+ * listen there serves it (puckd, usually), so a route published by a short-lived process still
+ * leads somewhere once that process is gone.
+ */
+public final class Ingresses {
+    private Ingresses() {}
+
+    /**
+     * What was opened.
+     *
+     * @param ingress   the ingress
+     * @param activator the activator, if this process serves it
+     */
+    public record Opened(Ingress ingress, @Nullable Activator activator) implements AutoCloseable {
+        @Override
+        public void close() {
+            try {
+                if (activator != null) {
+                    activator.close();
+                }
+            } finally {
+                ingress.close();
+            }
+        }
+    }
+
+    /**
+     * @param name    the ingress's name, e.g. {@code caddy}
+     * @param loaders where to look for providers
+     * @param context what the ingress gets
+     * @param engine  the engine, which the activator wakes sprites through and which gets the routing
+     * @param config  settings ({@code activator.port})
+     * @return the ingress and the activator, wired into the engine
+     * @throws RuntimeUnavailableException if there is no such ingress or it cannot work here
+     */
+    public static Opened open(String name, List<ClassLoader> loaders, RuntimeContext context, Engine engine, Config config) {
+        List<String> found = new ArrayList<>();
+        IngressProvider chosen = null;
+        for (ClassLoader loader : loaders) {
+            for (IngressProvider p : ServiceLoader.load(IngressProvider.class, loader)) {
+                found.add(p.name());
+                if (p.name().equals(name) && chosen == null) {
+                    chosen = p;
+                }
+            }
+        }
+        if (chosen == null) {
+            throw new RuntimeUnavailableException("There is no ingress named '" + name + "' (found: " + (found.isEmpty() ? "none" : String.join(", ", found)) + ").",
+                    List.of(new RuntimeUnavailableException.Candidate(name, 0, "not on the class path.", "add puck-network (it provides caddy).")),
+                    "Put puck-network on the class path, or set PUCK_INGRESS to one of the names found.");
+        }
+        if (chosen.probe(context) instanceof Probe.Unavailable u) {
+            throw new RuntimeUnavailableException("The ingress '" + name + "' cannot be used here.",
+                    List.of(new RuntimeUnavailableException.Candidate(name, 0, u.reason(), u.remedy())), u.remedy());
+        }
+        Ingress ingress = chosen.create(context);
+        StateStore store = engine.store();
+        int port = config.get("activator.port").map(Integer::parseInt)
+                .or(() -> store.backendState().get("puck", "activator-port").map(Integer::parseInt)).orElse(0);
+        Activator activator = null;
+        try {
+            activator = new Activator(engine, port);
+            port = activator.endpoint().port();
+            store.backendState().put("puck", "activator-port", Integer.toString(port));
+        } catch (BindException e) {
+            // Another process serves the store's activator on that port.
+        } catch (IOException e) {
+            ingress.close();
+            throw new RuntimeUnavailableException("Puck's activator cannot listen on 127.0.0.1:" + port + " (" + e.getMessage() + ").", List.of(),
+                    "Free the port or set PUCK_ACTIVATOR_PORT to another one.");
+        }
+        engine.routing(new Routing(ingress, new Endpoint("127.0.0.1", port), store, engine.runtime()));
+        return new Opened(ingress, activator);
+    }
+}

@@ -1,0 +1,233 @@
+package labs.sandwich.puck.network.internal;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import labs.sandwich.puck.api.BackendException;
+import labs.sandwich.puck.api.ExposureMode;
+import labs.sandwich.puck.spi.Ingress;
+import labs.sandwich.puck.spi.Route;
+
+/**
+ * Sprites' ports at {@code http(s)://<name>.localhost} through a Caddy process: two servers on
+ * the loopback address (plain HTTP, and HTTPS with certificates from Caddy's internal CA), one
+ * route per exposed port in each, changed only through the admin API. Caddy outlives Puck's
+ * processes; {@link #revive()} starts it again if it died, with an empty route table.
+ */
+public final class CaddyIngress implements Ingress {
+    static final String HTTP = "puck-http";
+    static final String HTTPS = "puck-https";
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final CaddyAdmin admin;
+    private final Path binary;
+    private final Path dir;
+    private final String bind;
+    private final int httpPort;
+    private final int httpsPort;
+
+    /**
+     * @param binary    the caddy executable
+     * @param dir       Caddy's directory: admin socket, config, certificates, log
+     * @param bind      the address to listen on; loopback unless the user says otherwise
+     * @param httpPort  the HTTP port
+     * @param httpsPort the HTTPS port
+     */
+    public CaddyIngress(Path binary, Path dir, String bind, int httpPort, int httpsPort) {
+        this.binary = binary;
+        this.dir = dir;
+        this.bind = bind;
+        this.httpPort = httpPort;
+        this.httpsPort = httpsPort;
+        this.admin = new CaddyAdmin(dir.resolve("admin.sock"));
+    }
+
+    @Override
+    public String name() {
+        return "caddy";
+    }
+
+    @Override
+    public Set<ExposureMode> modes() {
+        return Set.of(ExposureMode.LOCAL);
+    }
+
+    /** @return the admin socket */
+    public Path adminSocket() {
+        return admin.socket();
+    }
+
+    @Override
+    public synchronized boolean revive() {
+        if (answers()) {
+            return false;
+        }
+        start();
+        return true;
+    }
+
+    private boolean answers() {
+        try {
+            return admin.call("GET", "/config/apps/http/servers/" + HTTP + "/listen", null).ok();
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    /** Starts Caddy with its base config: the admin socket (0600), the two servers, no routes. */
+    private void start() {
+        try {
+            Files.createDirectories(dir);
+            Files.deleteIfExists(admin.socket()); // left by a Caddy that died: nobody answers on it
+            Path config = dir.resolve("caddy.json");
+            Files.writeString(config, baseConfig());
+            Path log = dir.resolve("caddy.log");
+            List<String> command = new ArrayList<>();
+            if (Files.isExecutable(Path.of("/usr/bin/setsid"))) {
+                command.add("/usr/bin/setsid"); // its own session: it outlives the process that started it
+            }
+            command.addAll(List.of(binary.toString(), "run", "--config", config.toString()));
+            new ProcessBuilder(command).directory(dir.toFile()).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
+                    .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).redirectErrorStream(true).start();
+            long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
+            while (!answers()) {
+                if (System.nanoTime() > deadline) {
+                    throw new BackendException("caddy", null, 0, "Caddy did not start; its log " + log + " ends: " + tail(log),
+                            "Check that ports " + httpPort + " and " + httpsPort + " on " + bind + " are free (or set puck.caddy.http-port / https-port), then retry.", null);
+                }
+                Thread.sleep(50);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot start Caddy in " + dir, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while starting Caddy", e);
+        }
+    }
+
+    String baseConfig() {
+        ObjectNode root = JSON.createObjectNode();
+        root.putObject("admin").put("listen", "unix/" + admin.socket() + "|0600").putObject("config").put("persist", false);
+        root.putObject("storage").put("module", "file_system").put("root", dir.resolve("data").toString());
+        ObjectNode apps = root.putObject("apps");
+        ObjectNode http = apps.putObject("http").put("http_port", httpPort).put("https_port", httpsPort);
+        ObjectNode servers = http.putObject("servers");
+        ObjectNode plain = servers.putObject(HTTP);
+        plain.putArray("listen").add(bind + ":" + httpPort);
+        plain.putObject("automatic_https").put("disable", true);
+        plain.putArray("routes").add(notFound());
+        ObjectNode tls = servers.putObject(HTTPS);
+        tls.putArray("listen").add(bind + ":" + httpsPort);
+        tls.putArray("routes").add(notFound());
+        // The internal CA signs the *.localhost certificates; it is not added to the system's trust store behind the user's back.
+        apps.putObject("pki").putObject("certificate_authorities").putObject("local").put("install_trust", false);
+        return root.toString();
+    }
+
+    /** The last route of each server: a name no sprite exposes gets a 404 that says so, not an empty 200. */
+    private static ObjectNode notFound() {
+        ObjectNode r = JSON.createObjectNode();
+        r.putArray("handle").addObject().put("handler", "static_response").put("status_code", 404)
+                .put("body", "No sprite is exposed at {http.request.host}. List them with `puck list`.\n");
+        return r;
+    }
+
+    @Override
+    public synchronized URI publish(Route route) {
+        revive();
+        for (String server : List.of(HTTP, HTTPS)) {
+            String id = id(route.sprite(), route.port(), server);
+            String json = route(route, id).toString();
+            // A new route goes first (PUT on index 0 inserts), ahead of the 404 at the end.
+            call("PATCH", "/id/" + id, json, 404, () -> call("PUT", "/config/apps/http/servers/" + server + "/routes/0", json, -1, null));
+        }
+        String host = route.primary() ? route.sprite() + ".localhost" : route.port() + "-" + route.sprite() + ".localhost";
+        return URI.create("http://" + host + (httpPort == 80 ? "" : ":" + httpPort) + "/");
+    }
+
+    private ObjectNode route(Route route, String id) {
+        ObjectNode r = JSON.createObjectNode().put("@id", id).put("terminal", true);
+        ArrayNode hosts = r.putArray("match").addObject().putArray("host");
+        if (route.primary()) {
+            hosts.add(route.sprite() + ".localhost");
+        }
+        hosts.add(route.port() + "-" + route.sprite() + ".localhost");
+        ObjectNode proxy = r.putArray("handle").addObject().put("handler", "reverse_proxy").put("flush_interval", -1); // server-sent events flow as sent
+        proxy.putArray("upstreams").addObject().put("dial", route.target().host() + ":" + route.target().port());
+        ObjectNode set = proxy.putObject("headers").putObject("request").putObject("set");
+        if (route.activator()) {
+            set.putArray(Route.WAKE_HEADER).add(route.sprite() + ":" + route.port());
+        } else {
+            set.putArray(Route.WAKE_HEADER).add(""); // a client's own value never reaches anything
+        }
+        return r;
+    }
+
+    @Override
+    public synchronized void withdraw(String sprite, int port) {
+        if (!answers()) {
+            return; // a Caddy that is not running has no routes
+        }
+        for (String server : List.of(HTTP, HTTPS)) {
+            call("DELETE", "/id/" + id(sprite, port, server), null, 404, () -> null);
+        }
+    }
+
+    /** @return the ids of the routes Caddy has now, for tests and doctor */
+    public synchronized List<String> routeIds() {
+        List<String> ids = new ArrayList<>();
+        try {
+            var routes = JSON.readTree(admin.call("GET", "/config/apps/http/servers/" + HTTP + "/routes", null).body());
+            routes.forEach(r -> ids.add(r.path("@id").asText()));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return ids;
+    }
+
+    static String id(String sprite, int port, String server) {
+        return "puck-" + sprite + "-" + port + "-" + (server.equals(HTTP) ? "http" : "https");
+    }
+
+    /** One admin call; {@code fallbackStatus} answered means: run {@code fallback} instead. */
+    private Object call(String method, String path, String json, int fallbackStatus, java.util.function.Supplier<Object> fallback) {
+        try {
+            CaddyAdmin.Response r = admin.call(method, path, json);
+            if (r.status() == fallbackStatus) {
+                return fallback.get();
+            }
+            if (!r.ok()) {
+                throw new BackendException("caddy", null, r.status(), "Caddy refused " + method + " " + path + ": " + r.body().strip(),
+                        "This is a bug in Puck's Caddy ingress; `puck doctor` shows Caddy's state.", null);
+            }
+            return r;
+        } catch (IOException e) {
+            throw new BackendException("caddy", null, 0, "Caddy's admin socket " + admin.socket() + " does not answer (" + e.getMessage() + ").",
+                    "Puck starts Caddy again on its next publish; `puck daemon` does so by itself.", e);
+        }
+    }
+
+    private static String tail(Path log) {
+        try {
+            List<String> lines = Files.readAllLines(log, StandardCharsets.UTF_8);
+            return String.join(" | ", lines.subList(Math.max(0, lines.size() - 3), lines.size()));
+        } catch (IOException e) {
+            return "(no log)";
+        }
+    }
+
+    @Override
+    public void close() {
+        // Caddy keeps serving the routes; the next process adopts it through the socket.
+    }
+}
