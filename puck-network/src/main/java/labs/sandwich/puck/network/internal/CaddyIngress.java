@@ -162,7 +162,9 @@ public final class CaddyIngress implements Ingress {
             hosts.add(route.sprite() + ".localhost");
         }
         hosts.add(route.port() + "-" + route.sprite() + ".localhost");
-        ObjectNode proxy = r.putArray("handle").addObject().put("handler", "reverse_proxy").put("flush_interval", -1); // server-sent events flow as sent
+        ObjectNode proxy = r.putArray("handle").addObject().put("handler", "reverse_proxy")
+                .put("flush_interval", -1) // server-sent events flow as sent
+                .put("stream_close_delay", "24h"); // a config change (another sprite's route) would otherwise close every open websocket
         proxy.putArray("upstreams").addObject().put("dial", route.target().host() + ":" + route.target().port());
         ObjectNode set = proxy.putObject("headers").putObject("request").putObject("set");
         if (route.activator()) {
