@@ -181,6 +181,7 @@ public final class Activator implements AutoCloseable {
     private static Socket connect(Endpoint target) throws IOException {
         long deadline = System.nanoTime() + CONNECT_PATIENCE.toNanos();
         IOException last;
+        long pause = 2; // a restored sprite's network can lag its processes by a few milliseconds: retry soon, then back off
         do {
             Socket s = new Socket();
             try {
@@ -191,7 +192,8 @@ public final class Activator implements AutoCloseable {
                 last = e;
             }
             try {
-                Thread.sleep(50);
+                Thread.sleep(pause);
+                pause = Math.min(50, pause * 2);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 throw new IOException("interrupted", e);

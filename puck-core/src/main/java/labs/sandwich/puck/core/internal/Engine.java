@@ -851,15 +851,29 @@ public final class Engine {
         return result;
     }
 
-    /** Routes follow the state; a failing ingress is logged, never a reason to fail a lifecycle change (the daemon re-syncs). */
+    /**
+     * Routes follow the state; a failing ingress is logged, never a reason to fail a lifecycle
+     * change (the daemon re-syncs). Before a sleep the switch to the activator is done before
+     * the sprite stops answering; the switch back after a wake runs on its own thread, since the
+     * activator serves meanwhile and the first request should not wait for the proxy's reload.
+     */
     private void followRoutes(String name, SpriteState state) {
         Routing r = routing;
-        if (r != null) {
+        if (r == null) {
+            return;
+        }
+        Runnable follow = () -> {
             try {
-                r.follow(name, state);
+                // Read again when it runs: a sleep may have begun since, and the last word must be the store's.
+                store.sprite(name).ifPresent(rec -> r.follow(name, rec.state()));
             } catch (RuntimeException e) {
                 LOG.warn("Could not switch the routes of {} to {}: {}", name, state, e.getMessage());
             }
+        };
+        if (state == SpriteState.RUNNING) {
+            Thread.ofVirtual().name("puck-routes-" + name).start(follow);
+        } else {
+            follow.run();
         }
     }
 

@@ -58,14 +58,14 @@ public final class Routing {
      * @param state   the sprite's state now
      * @return the URL
      */
-    public URI expose(String sprite, int port, ExposureMode mode, boolean primary, SpriteState state) {
+    public synchronized URI expose(String sprite, int port, ExposureMode mode, boolean primary, SpriteState state) {
         URI url = publish(sprite, port, mode, primary, state != SpriteState.RUNNING);
         store.expose(new StateStore.Exposed(sprite, port, mode, primary, url.toString()));
         return url;
     }
 
     /** @param sprite a sprite @param port its port: withdrawn and forgotten */
-    public void unexpose(String sprite, int port) {
+    public synchronized void unexpose(String sprite, int port) {
         ingress.withdraw(sprite, port);
         store.unexpose(sprite, port);
         published.remove(sprite + ":" + port);
@@ -84,7 +84,7 @@ public final class Routing {
      * @param sprite the sprite
      * @param state  its state now (transitional states count as asleep: a sprite going to sleep no longer answers)
      */
-    public void follow(String sprite, SpriteState state) {
+    public synchronized void follow(String sprite, SpriteState state) {
         for (StateStore.Exposed e : store.exposures(sprite)) {
             boolean toActivator = state != SpriteState.RUNNING;
             if (!Boolean.valueOf(toActivator).equals(published.get(sprite + ":" + e.port()))) {
@@ -99,7 +99,7 @@ public final class Routing {
      *
      * @param states every sprite's state
      */
-    public void sync(Map<String, SpriteState> states) {
+    public synchronized void sync(Map<String, SpriteState> states) {
         if (ingress.revive()) {
             LOG.warn("The {} ingress had to be started again; publishing every route", ingress.name());
             published.clear();

@@ -162,15 +162,13 @@ public final class CaddyIngress implements Ingress {
             hosts.add(route.sprite() + ".localhost");
         }
         hosts.add(route.port() + "-" + route.sprite() + ".localhost");
+        // Server-sent events flow as sent without a flush_interval: Caddy flushes text/event-stream at once by itself.
         ObjectNode proxy = r.putArray("handle").addObject().put("handler", "reverse_proxy")
-                .put("flush_interval", -1) // server-sent events flow as sent
                 .put("stream_close_delay", "24h"); // a config change (another sprite's route) would otherwise close every open websocket
         proxy.putArray("upstreams").addObject().put("dial", route.target().host() + ":" + route.target().port());
-        ObjectNode set = proxy.putObject("headers").putObject("request").putObject("set");
         if (route.activator()) {
-            set.putArray(Route.WAKE_HEADER).add(route.sprite() + ":" + route.port());
-        } else {
-            set.putArray(Route.WAKE_HEADER).add(""); // a client's own value never reaches anything
+            // Set, not added: a client's own value is replaced. A direct route adds nothing: it costs on every request.
+            proxy.putObject("headers").putObject("request").putObject("set").putArray(Route.WAKE_HEADER).add(route.sprite() + ":" + route.port());
         }
         return r;
     }

@@ -1,0 +1,192 @@
+package labs.sandwich.puck.bench;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import labs.sandwich.puck.Puck;
+import labs.sandwich.puck.api.DeletePolicy;
+import labs.sandwich.puck.api.SleepPolicy;
+import labs.sandwich.puck.api.Sprite;
+import labs.sandwich.puck.api.SpriteSpec;
+import labs.sandwich.puck.network.internal.CaddyAdmin;
+import labs.sandwich.puck.podman.internal.PodmanClient;
+import labs.sandwich.puck.testkit.Workloads;
+import org.apache.hc.client5.http.classic.methods.HttpPost;
+import org.apache.hc.core5.http.io.entity.EntityUtils;
+
+/**
+ * Networking against its baselines, in one run: (1) a request to an awake sprite through
+ * Puck's Caddy route against the same request through a bare Caddy route to the same sprite
+ * (added by hand through the admin API, no Puck settings on it); (2) the first byte of a
+ * request to a hibernated sprite, through Puck's route and activator, against the raw libpod
+ * restore of a second, identical sprite. Turns alternate; the client is the same raw socket
+ * code for both sides.
+ */
+public final class NetworkBench {
+    private static final Path SOCKET = Path.of("/run/podman/podman.sock");
+
+    private final List<Double> viaPuck = new ArrayList<>();
+    private final List<Double> viaBare = new ArrayList<>();
+    private final List<Double> firstByte = new ArrayList<>();
+    private final List<Double> rawRestore = new ArrayList<>();
+    private final List<Double> rawRestoreAndRequest = new ArrayList<>();
+
+    public static void main(String[] args) throws Exception {
+        int iterations = args.length > 0 ? Integer.parseInt(args[0]) : 20;
+        Path report = Path.of(args.length > 1 ? args[1] : "bench/REPORT-network.md");
+        new NetworkBench().run(iterations, report);
+    }
+
+    private void run(int iterations, Path report) throws Exception {
+        Path dir = Files.createTempDirectory("puck-netbench");
+        int http = freePort();
+        String tag = Long.toHexString(System.nanoTime() & 0xffffff);
+        String web = "nb-web-" + tag;
+        String raw = "nb-raw-" + tag;
+        Path caddyDir = dir.resolve("caddy");
+        try (Puck puck = Puck.builder().store(dir.resolve("puck.db")).ingress("caddy").config("caddy.dir", caddyDir.toString())
+                .config("caddy.http-port", Integer.toString(http)).config("caddy.https-port", Integer.toString(freePort())).build();
+                PodmanClient podman = new PodmanClient(SOCKET)) {
+            try {
+                for (String n : List.of(web, raw)) {
+                    Sprite s = puck.create(SpriteSpec.named(n).withPorts(8080).withSleep(SleepPolicy.NEVER));
+                    s.writeFile("/root/counter.py", Workloads.PYTHON_COUNTER_SERVER.getBytes(StandardCharsets.UTF_8));
+                    s.exec("sh", "-c", "nohup python3 /root/counter.py >/dev/null 2>&1 &").orThrow();
+                    s.exec("sh", "-c", "for i in $(seq 100); do curl -sf localhost:8080/ >/dev/null && exit 0; sleep 0.05; done; exit 1").orThrow();
+                }
+                Sprite w = puck.get(web);
+                String rawIp = puck.get(raw).inspect().attributes().get("ip");
+                w.expose(8080);
+                String ip = w.inspect().attributes().get("ip");
+                new CaddyAdmin(caddyDir.resolve("admin.sock")).call("PUT", "/config/apps/http/servers/puck-http/routes/0",
+                        "{\"@id\":\"bare\",\"match\":[{\"host\":[\"bare.localhost\"]}],\"handle\":[{\"handler\":\"reverse_proxy\",\"upstreams\":[{\"dial\":\"" + ip + ":8080\"}]}]}");
+                for (int i = -50; i < iterations * 50; i++) { // awake requests are cheap and differ by microseconds: fifty times as many
+                    boolean keep = i >= 0;
+                    if (i % 2 == 0) {
+                        time(keep, viaPuck, () -> firstByte(http, web + ".localhost"));
+                        time(keep, viaBare, () -> firstByte(http, "bare.localhost"));
+                    } else {
+                        time(keep, viaBare, () -> firstByte(http, "bare.localhost"));
+                        time(keep, viaPuck, () -> firstByte(http, web + ".localhost"));
+                    }
+                }
+                for (int i = -2; i < iterations; i++) {
+                    boolean keep = i >= 0;
+                    w.hibernate();
+                    post(podman, "/containers/puck-" + raw + "/checkpoint?tcpEstablished=true&fileLocks=true");
+                    Task restore = () -> {
+                        long t0 = System.nanoTime();
+                        post(podman, "/containers/puck-" + raw + "/restore?tcpEstablished=true&fileLocks=true");
+                        double restored = (System.nanoTime() - t0) / 1e6;
+                        directGet(rawIp);
+                        if (keep) {
+                            rawRestore.add(restored);
+                            rawRestoreAndRequest.add((System.nanoTime() - t0) / 1e6);
+                        }
+                    };
+                    if (i % 2 == 0) {
+                        time(keep, firstByte, () -> firstByte(http, web + ".localhost"));
+                        restore.run();
+                    } else {
+                        restore.run();
+                        time(keep, firstByte, () -> firstByte(http, web + ".localhost"));
+                    }
+                }
+            } finally {
+                for (String n : List.of(web, raw)) {
+                    puck.find(n).ifPresent(s -> s.delete(DeletePolicy.PURGE));
+                }
+                new ProcessBuilder("pkill", "-f", "caddy run --config " + caddyDir.resolve("caddy.json")).start().waitFor();
+            }
+        }
+        Files.writeString(report, report(iterations));
+        System.out.print(report(iterations));
+    }
+
+    private interface Task {
+        void run() throws Exception;
+    }
+
+    private static void time(boolean keep, List<Double> into, Task task) throws Exception {
+        long t0 = System.nanoTime();
+        task.run();
+        double ms = (System.nanoTime() - t0) / 1e6;
+        if (keep) {
+            into.add(ms);
+        }
+    }
+
+    /** Sends a GET and waits for the first byte of the answer; then reads it to the end. */
+    private static void firstByte(int port, String host) throws IOException {
+        try (Socket s = new Socket()) {
+            s.connect(new InetSocketAddress("127.0.0.1", port));
+            s.getOutputStream().write(("GET / HTTP/1.1\r\nHost: " + host + "\r\nConnection: close\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
+            InputStream in = s.getInputStream();
+            if (in.read() != 'H') {
+                throw new IOException("no HTTP answer from " + host);
+            }
+            String rest = new String(in.readAllBytes(), StandardCharsets.ISO_8859_1);
+            if (!rest.startsWith("TTP/1.1 200")) {
+                throw new IOException(host + " answered " + rest.lines().findFirst().orElse(""));
+            }
+        }
+    }
+
+    /** A GET straight to a sprite's address, to its first byte. */
+    private static void directGet(String ip) throws IOException {
+        try (Socket s = new Socket()) {
+            s.connect(new InetSocketAddress(ip, 8080));
+            s.getOutputStream().write("GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
+            if (s.getInputStream().read() != 'H') {
+                throw new IOException("no HTTP answer from " + ip);
+            }
+            s.getInputStream().readAllBytes();
+        }
+    }
+
+    private static void post(PodmanClient raw, String path) throws IOException {
+        raw.http().execute(new HttpPost(PodmanClient.BASE + path), r -> {
+            String body = r.getEntity() == null ? "" : EntityUtils.toString(r.getEntity());
+            if (r.getCode() >= 300) {
+                throw new IOException(path + ": HTTP " + r.getCode() + " " + body);
+            }
+            return null;
+        });
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0)) {
+            return s.getLocalPort();
+        }
+    }
+
+    private String report(int iterations) {
+        double p50 = pct(viaPuck, 50), b50 = pct(viaBare, 50), f50 = pct(firstByte, 50), r50 = pct(rawRestore, 50);
+        return "# Network benchmark\n\n"
+                + "Run " + Instant.now() + " on " + Runtime.getRuntime().availableProcessors() + " cores, Java " + Runtime.version() + ". "
+                + viaPuck.size() + " awake requests per side and " + iterations + " wakes per side after warm-ups, sides alternating. Times in ms.\n\n"
+                + "| measure | p50 | p95 | baseline | baseline p50 | baseline p95 | ratio (p50) | goal |\n|---|---|---|---|---|---|---|---|\n"
+                + String.format(Locale.ROOT, "| awake request through Puck's route | %.2f | %.2f | the same through a bare Caddy route | %.2f | %.2f | %.3f | ≤ 1.02 |%n",
+                        p50, pct(viaPuck, 95), b50, pct(viaBare, 95), p50 / b50)
+                + String.format(Locale.ROOT, "| first byte from a hibernated sprite, through Caddy and the activator | %.1f | %.1f | raw libpod restore | %.1f | %.1f | %.3f | ≤ 1.15 |%n",
+                        f50, pct(firstByte, 95), r50, pct(rawRestore, 95), f50 / r50)
+                + String.format(Locale.ROOT, "| (the same) | | | raw libpod restore, then a direct request to its first byte | %.1f | %.1f | %.3f | |%n",
+                        pct(rawRestoreAndRequest, 50), pct(rawRestoreAndRequest, 95), f50 / pct(rawRestoreAndRequest, 50))
+                + "\nReproduce: `sudo bench/run [iterations]`.\n";
+    }
+
+    private static double pct(List<Double> xs, int p) {
+        List<Double> s = xs.stream().sorted().toList();
+        int i = (int) Math.ceil(p / 100.0 * s.size()) - 1;
+        return s.get(Math.max(0, Math.min(s.size() - 1, i)));
+    }
+}
