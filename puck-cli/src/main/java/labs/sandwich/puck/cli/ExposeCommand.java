@@ -33,6 +33,7 @@ final class ExposeCommand extends Base {
 
     @Override
     int run(Puck unused) {
+        URI url;
         try (Puck puck = global.builder().ingress(ingress).build()) {
             Sprite s = puck.get(name);
             if (withdraw) {
@@ -40,11 +41,11 @@ final class ExposeCommand extends Base {
                 result("withdrew port " + port + " of " + name, Out.map("sprite", name, "port", port, "withdrawn", true));
                 return ExitCodes.OK;
             }
-            URI url = s.expose(port, ExposureMode.LOCAL).url();
-            DaemonCommand.ensureRunningWithIngress(global, this::progress);
-            result(url + "  (only this machine can reach it; requests wake " + name + " when it sleeps)",
-                    Out.map("sprite", name, "port", port, "url", url.toString(), "audience", ExposureMode.LOCAL.audience()));
-            return ExitCodes.OK;
-        }
+            url = s.expose(port, ExposureMode.LOCAL).url();
+        } // closed first: this process's activator gives the port up to puckd
+        DaemonCommand.ensureRunningWithIngress(global, this::progress);
+        result(url + "  (only this machine can reach it; requests wake " + name + " when it sleeps)",
+                Out.map("sprite", name, "port", port, "url", url.toString(), "audience", ExposureMode.LOCAL.audience()));
+        return ExitCodes.OK;
     }
 }

@@ -81,6 +81,8 @@ class CliIT {
         for (String n : made) {
             puck("delete", "--purge", "--force", n);
         }
+        // A store whose sprites were exposed starts its Caddy again when opened (to withdraw routes): stop it last.
+        new ProcessBuilder("pkill", "-f", "caddy run --config " + tmp.resolve("data").resolve("caddy")).start().waitFor();
     }
 
     private String create(String sprite, String... options) throws Exception {
@@ -208,6 +210,75 @@ class CliIT {
             }
         });
         return out;
+    }
+
+    @Test
+    void exposeGivesAUrlAndPuckdWakesTheSpriteOnItsFirstRequest() throws Exception {
+        Map<String, String> ports = Map.of("PUCK_CADDY_HTTP_PORT", Integer.toString(freePort()), "PUCK_CADDY_HTTPS_PORT", Integer.toString(freePort()));
+        Map<String, String> env = new HashMap<>(ports);
+        try {
+            create(name, "--idle-timeout", "0", "-p", "8080");
+            assertThat(puck("exec", name, "--", "sh", "-c", "nohup python3 -m http.server 8080 >/dev/null 2>&1 & sleep 1").exit()).isZero();
+            env.put("PUCK_DAEMON", "on"); // expose starts puckd, which serves the activator
+            Result exposed = puck(env, null, "expose", name, "8080", "--json");
+            assertThat(exposed.exit()).as(exposed.err()).isZero();
+            String url = exposed.json().path("url").asText();
+            assertThat(url).isEqualTo("http://" + name + ".localhost:" + ports.get("PUCK_CADDY_HTTP_PORT") + "/");
+            assertThat(get(Integer.parseInt(ports.get("PUCK_CADDY_HTTP_PORT")), name + ".localhost")).startsWith("HTTP/1.1 200");
+            assertThat(puck(env, null, "hibernate", name).exit()).isZero();
+            assertThat(get(Integer.parseInt(ports.get("PUCK_CADDY_HTTP_PORT")), name + ".localhost")).as("woken by puckd's activator").startsWith("HTTP/1.1 200");
+            assertThat(puck("why", name, "--json").json().path("state").asText()).isEqualTo("RUNNING");
+            assertThat(mine(puck(env, null, "list", "--json").json())).singleElement().satisfies(s -> assertThat(s.path("url").asText()).isEqualTo(url));
+        } finally {
+            puck("daemon", "stop");
+        }
+    }
+
+    private static String get(int port, String host) throws IOException {
+        try (java.net.Socket s = new java.net.Socket("127.0.0.1", port)) {
+            s.setSoTimeout(60_000);
+            s.getOutputStream().write(("GET / HTTP/1.1\r\nHost: " + host + "\r\nConnection: close\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
+            return new String(s.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
+        }
+    }
+
+    private static int freePort() throws IOException {
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
+            return s.getLocalPort();
+        }
+    }
+
+    @Test
+    void eventsFollowTheChangesOtherProcessesMake() throws Exception {
+        create(name, "--idle-timeout", "0");
+        List<String> command = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElseThrow(), "--enable-native-access=ALL-UNNAMED", "-jar", JAR,
+                "events", "--follow", "--sprite", name, "-n", "0"));
+        ProcessBuilder pb = new ProcessBuilder(command);
+        pb.environment().putAll(defaults());
+        Process follower = pb.start();
+        try {
+            var lines = new java.io.BufferedReader(new java.io.InputStreamReader(follower.getInputStream(), StandardCharsets.UTF_8));
+            Thread.sleep(1500); // it has read the journal's end
+            assertThat(puck("hibernate", name).exit()).isZero();
+            assertThat(puck("wake", name).exit()).isZero();
+            CompletableFuture<List<String>> seen = CompletableFuture.supplyAsync(() -> {
+                List<String> got = new ArrayList<>();
+                try {
+                    for (String l; got.size() < 2 && (l = lines.readLine()) != null; ) {
+                        got.add(l);
+                    }
+                } catch (IOException e) {
+                    // the follower was stopped
+                }
+                return got;
+            });
+            assertThat(seen.get(30, TimeUnit.SECONDS)).satisfiesExactly(
+                    l -> assertThat(l).contains(name + " hibernate RUNNING -> HIBERNATED (requested)"),
+                    l -> assertThat(l).contains(name + " wake HIBERNATED -> RUNNING (requested)"));
+        } finally {
+            follower.destroy();
+            follower.waitFor(10, TimeUnit.SECONDS);
+        }
     }
 
     @Test

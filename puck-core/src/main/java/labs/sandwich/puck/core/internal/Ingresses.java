@@ -22,15 +22,48 @@ import org.jspecify.annotations.Nullable;
 public final class Ingresses {
     private Ingresses() {}
 
-    /**
-     * What was opened.
-     *
-     * @param ingress   the ingress
-     * @param activator the activator, if this process serves it
-     */
-    public record Opened(Ingress ingress, @Nullable Activator activator) implements AutoCloseable {
+    /** The ingress and, if this process serves it (now or once the process serving it exits), the activator. */
+    public static final class Opened implements AutoCloseable {
+        private final Ingress ingress;
+        private volatile @Nullable Activator activator;
+        private volatile boolean closed;
+
+        Opened(Ingress ingress, @Nullable Activator activator) {
+            this.ingress = ingress;
+            this.activator = activator;
+        }
+
+        /** @return the ingress */
+        public Ingress ingress() {
+            return ingress;
+        }
+
+        /** Keeps trying to listen on the port another process serves now, to take over when it exits. */
+        void standBy(Engine engine, int port) {
+            Thread.ofPlatform().daemon().name("puck-activator-standby").start(() -> {
+                while (!closed && activator == null) {
+                    try {
+                        Thread.sleep(500);
+                        Activator a = new Activator(engine, port);
+                        synchronized (this) {
+                            if (closed) {
+                                a.close();
+                            } else {
+                                activator = a;
+                            }
+                        }
+                    } catch (IOException e) {
+                        // still taken
+                    } catch (InterruptedException e) {
+                        return;
+                    }
+                }
+            });
+        }
+
         @Override
-        public void close() {
+        public synchronized void close() {
+            closed = true;
             try {
                 if (activator != null) {
                     activator.close();
@@ -75,18 +108,23 @@ public final class Ingresses {
         int port = config.get("activator.port").map(Integer::parseInt)
                 .or(() -> store.backendState().get("puck", "activator-port").map(Integer::parseInt)).orElse(0);
         Activator activator = null;
+        boolean taken = false;
         try {
             activator = new Activator(engine, port);
             port = activator.endpoint().port();
             store.backendState().put("puck", "activator-port", Integer.toString(port));
         } catch (BindException e) {
-            // Another process serves the store's activator on that port.
+            taken = true; // another process serves the store's activator on that port; stand by to take over
         } catch (IOException e) {
             ingress.close();
             throw new RuntimeUnavailableException("Puck's activator cannot listen on 127.0.0.1:" + port + " (" + e.getMessage() + ").", List.of(),
                     "Free the port or set PUCK_ACTIVATOR_PORT to another one.");
         }
         engine.routing(new Routing(ingress, new Endpoint("127.0.0.1", port), store, engine.runtime()));
-        return new Opened(ingress, activator);
+        Opened opened = new Opened(ingress, activator);
+        if (taken) {
+            opened.standBy(engine, port);
+        }
+        return opened;
     }
 }
