@@ -128,7 +128,7 @@ public final class Bench {
         void run() throws Exception;
     }
 
-    private static void post(PodmanClient raw, String path) throws IOException {
+    static void post(PodmanClient raw, String path) throws IOException {
         raw.http().execute(new HttpPost(PodmanClient.BASE + path), r -> {
             String body = r.getEntity() == null ? "" : EntityUtils.toString(r.getEntity());
             if (r.getCode() >= 300) {
@@ -212,7 +212,7 @@ public final class Bench {
         return b.toString();
     }
 
-    private static double pct(List<Double> xs, int p) {
+    static double pct(List<Double> xs, int p) {
         List<Double> s = xs.stream().sorted().toList();
         int i = (int) Math.ceil(p / 100.0 * s.size()) - 1;
         return s.get(Math.max(0, Math.min(s.size() - 1, i)));

@@ -20,8 +20,6 @@ import labs.sandwich.puck.api.SpriteSpec;
 import labs.sandwich.puck.network.internal.CaddyAdmin;
 import labs.sandwich.puck.podman.internal.PodmanClient;
 import labs.sandwich.puck.testkit.Workloads;
-import org.apache.hc.client5.http.classic.methods.HttpPost;
-import org.apache.hc.core5.http.io.entity.EntityUtils;
 
 /**
  * Networking against its baselines, in one run: (1) a request to an awake sprite through
@@ -82,10 +80,10 @@ public final class NetworkBench {
                 for (int i = -2; i < iterations; i++) {
                     boolean keep = i >= 0;
                     w.hibernate();
-                    post(podman, "/containers/puck-" + raw + "/checkpoint?tcpEstablished=true&fileLocks=true");
+                    Bench.post(podman, "/containers/puck-" + raw + "/checkpoint?tcpEstablished=true&fileLocks=true");
                     Task restore = () -> {
                         long t0 = System.nanoTime();
-                        post(podman, "/containers/puck-" + raw + "/restore?tcpEstablished=true&fileLocks=true");
+                        Bench.post(podman, "/containers/puck-" + raw + "/restore?tcpEstablished=true&fileLocks=true");
                         double restored = (System.nanoTime() - t0) / 1e6;
                         directGet(rawIp);
                         if (keep) {
@@ -153,16 +151,6 @@ public final class NetworkBench {
         }
     }
 
-    private static void post(PodmanClient raw, String path) throws IOException {
-        raw.http().execute(new HttpPost(PodmanClient.BASE + path), r -> {
-            String body = r.getEntity() == null ? "" : EntityUtils.toString(r.getEntity());
-            if (r.getCode() >= 300) {
-                throw new IOException(path + ": HTTP " + r.getCode() + " " + body);
-            }
-            return null;
-        });
-    }
-
     private static int freePort() throws IOException {
         try (ServerSocket s = new ServerSocket(0)) {
             return s.getLocalPort();
@@ -170,23 +158,17 @@ public final class NetworkBench {
     }
 
     private String report(int iterations) {
-        double p50 = pct(viaPuck, 50), b50 = pct(viaBare, 50), f50 = pct(firstByte, 50), r50 = pct(rawRestore, 50);
+        double p50 = Bench.pct(viaPuck, 50), b50 = Bench.pct(viaBare, 50), f50 = Bench.pct(firstByte, 50), r50 = Bench.pct(rawRestore, 50);
         return "# Network benchmark\n\n"
                 + "Run " + Instant.now() + " on " + Runtime.getRuntime().availableProcessors() + " cores, Java " + Runtime.version() + ". "
                 + viaPuck.size() + " awake requests per side and " + iterations + " wakes per side after warm-ups, sides alternating. Times in ms.\n\n"
                 + "| measure | p50 | p95 | baseline | baseline p50 | baseline p95 | ratio (p50) | goal |\n|---|---|---|---|---|---|---|---|\n"
                 + String.format(Locale.ROOT, "| awake request through Puck's route | %.2f | %.2f | the same through a bare Caddy route | %.2f | %.2f | %.3f | ≤ 1.02 |%n",
-                        p50, pct(viaPuck, 95), b50, pct(viaBare, 95), p50 / b50)
+                        p50, Bench.pct(viaPuck, 95), b50, Bench.pct(viaBare, 95), p50 / b50)
                 + String.format(Locale.ROOT, "| first byte from a hibernated sprite, through Caddy and the activator | %.1f | %.1f | raw libpod restore | %.1f | %.1f | %.3f | ≤ 1.15 |%n",
-                        f50, pct(firstByte, 95), r50, pct(rawRestore, 95), f50 / r50)
+                        f50, Bench.pct(firstByte, 95), r50, Bench.pct(rawRestore, 95), f50 / r50)
                 + String.format(Locale.ROOT, "| (the same) | | | raw libpod restore, then a direct request to its first byte | %.1f | %.1f | %.3f | |%n",
-                        pct(rawRestoreAndRequest, 50), pct(rawRestoreAndRequest, 95), f50 / pct(rawRestoreAndRequest, 50))
+                        Bench.pct(rawRestoreAndRequest, 50), Bench.pct(rawRestoreAndRequest, 95), f50 / Bench.pct(rawRestoreAndRequest, 50))
                 + "\nReproduce: `sudo bench/run [iterations]`.\n";
-    }
-
-    private static double pct(List<Double> xs, int p) {
-        List<Double> s = xs.stream().sorted().toList();
-        int i = (int) Math.ceil(p / 100.0 * s.size()) - 1;
-        return s.get(Math.max(0, Math.min(s.size() - 1, i)));
     }
 }
