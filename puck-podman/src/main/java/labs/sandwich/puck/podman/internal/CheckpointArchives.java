@@ -67,7 +67,17 @@ final class CheckpointArchives {
      * refuses while a container with its id or a volume of its volumes' names exists.
      */
     void importArchive(Path archive) throws IOException {
-        restore(archive, "tcpEstablished=true");
+        importArchive(archive, false);
+    }
+
+    /**
+     * Restores a container from an exported checkpoint, under the name recorded in it.
+     *
+     * @param ignoreVolumes whether to use the volumes as they are (they must exist) instead of
+     *                      making them from the archive (they must not exist)
+     */
+    void importArchive(Path archive, boolean ignoreVolumes) throws IOException {
+        restore(archive, "tcpEstablished=true" + (ignoreVolumes ? "&ignoreVolumes=true" : ""));
     }
 
     /**

@@ -19,7 +19,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -27,7 +26,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.stream.Collectors;
 import labs.sandwich.puck.api.BackendException;
 import labs.sandwich.puck.api.Capability;
 import labs.sandwich.puck.api.Console;
@@ -40,6 +38,7 @@ import labs.sandwich.puck.api.ImageNotFoundException;
 import labs.sandwich.puck.api.ImageRef;
 import labs.sandwich.puck.api.OperationInterruptedException;
 import labs.sandwich.puck.api.OperationTimeoutException;
+import labs.sandwich.puck.api.PuckException;
 import labs.sandwich.puck.api.Readiness;
 import labs.sandwich.puck.api.Resources;
 import labs.sandwich.puck.api.Snapshot;
@@ -82,16 +81,15 @@ import org.apache.hc.core5.http.io.entity.FileEntity;
 public final class PodmanRuntime implements SpriteRuntime {
     /** The runtime's name. */
     public static final String NAME = "podman";
-    static final String MANAGED = "managed-by";
-    static final String PUCK = "puck";
-    static final String SPRITE = "puck.sprite";
-    private static final String IDLE = "puck.idle-timeout";
-    private static final String PORTS = "puck.ports";
-    private static final String ENV_KEYS = "puck.env-keys";
-    private static final String USER_LABEL = "puck.user.";
+    static final String MANAGED = SpecLabels.MANAGED;
+    static final String PUCK = SpecLabels.PUCK;
+    static final String SPRITE = SpecLabels.SPRITE;
 
     private final PodmanClient client;
     private final CheckpointArchives archives;
+    private final SpriteArchives archived;
+    private final SpecLabels specLabels;
+    private final BridgeKeeper bridge;
     private final Path snapshotDir;
     private final Clock clock;
     private final Set<Capability> capabilities;
@@ -101,12 +99,15 @@ public final class PodmanRuntime implements SpriteRuntime {
     /**
      * @param client        the libpod client
      * @param clock         the clock
-     * @param snapshotDir   where exported snapshots are kept
+     * @param snapshotDir   where exported snapshots are kept; archived sprites go to its sibling {@code archives}
      * @param canCheckpoint why checkpointing is impossible here, or empty when it works
      */
     public PodmanRuntime(PodmanClient client, Clock clock, Path snapshotDir, Optional<String> canCheckpoint) {
         this.client = client;
         this.archives = new CheckpointArchives(client);
+        this.archived = new SpriteArchives(snapshotDir.resolveSibling("archives"), client.json());
+        this.specLabels = new SpecLabels(client.json());
+        this.bridge = new BridgeKeeper(client);
         this.snapshotDir = snapshotDir;
         this.clock = clock;
         Set<Capability> caps = EnumSet.of(Capability.EXEC, Capability.CONSOLE, Capability.FILES, Capability.PAUSE, Capability.EXPOSE,
@@ -114,11 +115,13 @@ public final class PodmanRuntime implements SpriteRuntime {
         Map<Capability, String> why = new LinkedHashMap<>();
         if (canCheckpoint.isEmpty()) {
             caps.add(Capability.HIBERNATE);
+            caps.add(Capability.ARCHIVE);
             caps.add(Capability.KEEP_TCP_CONNECTIONS);
             caps.add(Capability.SNAPSHOT);
             caps.add(Capability.FORK);
         } else {
             why.put(Capability.HIBERNATE, canCheckpoint.get());
+            why.put(Capability.ARCHIVE, canCheckpoint.get());
             why.put(Capability.KEEP_TCP_CONNECTIONS, canCheckpoint.get());
             why.put(Capability.SNAPSHOT, canCheckpoint.get());
             why.put(Capability.FORK, canCheckpoint.get());
@@ -161,6 +164,9 @@ public final class PodmanRuntime implements SpriteRuntime {
             throw PUCK.equals(labels.get(MANAGED)) ? new SpriteAlreadyExistsException(name)
                     : new SpriteAlreadyExistsException(name, "a Podman container not managed by Puck (" + container(name) + ")");
         }
+        if (archived.find(name).isPresent()) {
+            throw new SpriteAlreadyExistsException(name);
+        }
         requireImage(spec.image());
         List<NamedVolume> volumes = new ArrayList<>();
         List<String> made = new ArrayList<>();
@@ -171,9 +177,14 @@ public final class PodmanRuntime implements SpriteRuntime {
                 }
                 volumes.add(new NamedVolume().name(volume(name, dir)).dest("/" + dir));
             }
-            SpecGenerator gen = new SpecGenerator().name(container(name)).image(spec.image().reference()).hostname(name)
-                    .labels(labelsFor(spec)).env(new LinkedHashMap<>(spec.env())).volumes(volumes).stopTimeout(2L)
-                    .resourceLimits(limits(spec.resources()));
+            SpecGenerator gen = BridgeKeeper.onNetwork(new SpecGenerator().name(container(name)).image(spec.image().reference()).hostname(name)
+                    .labels(specLabels.encode(spec)).env(new LinkedHashMap<>(spec.env())).volumes(volumes).stopTimeout(2L)
+                    .resourceLimits(limits(spec.resources())));
+            api(name, "network", () -> {
+                bridge.ensureNetwork();
+                bridge.ensureKeeper(keeperImage(spec.image().reference()));
+                return null;
+            });
             api(name, "create", () -> client.containers().containerCreate(gen));
             api(name, "start", () -> {
                 client.containers().containerStart(container(name));
@@ -245,7 +256,11 @@ public final class PodmanRuntime implements SpriteRuntime {
 
     @Override
     public Optional<SpriteInfo> inspect(String sprite) {
-        return inspectContainer(sprite).filter(c -> PUCK.equals(labels(c).get(MANAGED))).map(this::info);
+        Optional<InspectContainer> c = inspectContainer(sprite);
+        if (c.isPresent()) {
+            return c.filter(x -> PUCK.equals(labels(x).get(MANAGED))).map(this::info);
+        }
+        return archived.find(sprite).map(this::info);
     }
 
     @Override
@@ -256,6 +271,11 @@ public final class PodmanRuntime implements SpriteRuntime {
         for (ListContainer c : found) {
             String sprite = c.getLabels() == null ? null : c.getLabels().get(SPRITE);
             if (sprite != null) {
+                inspect(sprite).ifPresent(out::add);
+            }
+        }
+        for (String sprite : archived.sprites()) {
+            if (out.stream().noneMatch(i -> i.name().equals(sprite))) {
                 inspect(sprite).ifPresent(out::add);
             }
         }
@@ -282,19 +302,162 @@ public final class PodmanRuntime implements SpriteRuntime {
     @Override
     public void hibernate(String sprite) {
         requireCapability(Capability.HIBERNATE);
-        inState(sprite, "hibernate", SpriteState.RUNNING, () -> client.containers().containerCheckpoint(container(sprite), false, false, true, false, false, false, true, false));
+        // The sprite's address must stay on this machine while it sleeps: the bridge lives as long as a container on it runs.
+        quietly(() -> {
+            bridge.ensureKeeper(keeperImage(ImageRef.DEFAULT.reference()));
+            return null;
+        });
+        try {
+            inState(sprite, "hibernate", SpriteState.RUNNING, () -> client.containers().containerCheckpoint(container(sprite), false, false, true, false, false, false, true, false));
+        } catch (BackendException e) {
+            throw criuFailure(sprite, "hibernate", e);
+        }
     }
 
     @Override
     public void wake(String sprite) {
         requireCapability(Capability.HIBERNATE);
-        inState(sprite, "wake", SpriteState.HIBERNATED, () -> client.containers().containerRestore(container(sprite), null, false, true, false, false, false, false, false, true, false));
+        try {
+            inState(sprite, "wake", SpriteState.HIBERNATED, () -> client.containers().containerRestore(container(sprite), null, false, true, false, false, false, false, false, true, false));
+        } catch (SpriteNotFoundException gone) {
+            wakeFromArchive(sprite, archived.find(sprite).orElseThrow(() -> gone));
+            return;
+        } catch (BackendException e) {
+            throw criuFailure(sprite, "wake", e);
+        }
+        if (archived.find(sprite).isPresent()) {
+            // left by an archiving that stopped before it removed the container: the container is the truth
+            archived.delete(sprite);
+        }
+    }
+
+    /**
+     * Exports a hibernated sprite's checkpoint to {@code <data dir>/podman/archives/<sprite>.tar},
+     * records its size and SHA-256 next to it, then removes the container; the volumes stay.
+     * Podman exports only a running container's checkpoint, so the sprite is restored in place
+     * first and checkpointed again straight into the archive (about as long as a wake and a
+     * hibernate). If the export fails, the sprite is hibernated again as it was.
+     */
+    @Override
+    public void archive(String sprite) {
+        requireCapability(Capability.ARCHIVE);
+        InspectContainer c = inspectContainer(sprite).filter(x -> PUCK.equals(labels(x).get(MANAGED)))
+                .orElseThrow(() -> archived.find(sprite).<PuckException>map(r -> new IllegalSpriteStateException(sprite, SpriteState.ARCHIVED, "archive",
+                        "It is archived already.")).orElseGet(() -> new SpriteNotFoundException(sprite)));
+        SpriteState state = state(c.getState());
+        if (state != SpriteState.HIBERNATED) {
+            throw new IllegalSpriteStateException(sprite, state, "archive", "Only a hibernated sprite is archived; hibernate it first.");
+        }
+        Path tar = archived.archive(sprite);
+        wake(sprite);
+        CheckpointArchives.Archive a;
+        try {
+            a = archives.export(container(sprite), false, tar);
+        } catch (IOException e) {
+            quietly(() -> client.containers().containerCheckpoint(container(sprite), false, false, true, false, false, false, true, false));
+            throw streamingFailure(sprite, "archive", e, "The sprite was hibernated again as it was; check free disk space in " + archived.dir() + ".");
+        }
+        try {
+            archived.write(new SpriteArchives.Record(sprite, a.size(), a.sha256(), clock.instant(), parse(c.getCreated()).orElse(clock.instant()),
+                    imageOf(c), labels(c), c.getConfig().getEnv() == null ? List.of() : c.getConfig().getEnv(), c.getId()));
+        } catch (IOException e) {
+            deleteQuietly(tar);
+            throw new BackendException(NAME, sprite, 0, "archive failed: cannot write its record in " + archived.dir() + " (" + e.getMessage() + ").",
+                    "The sprite stays hibernated in Podman; check free disk space and permissions in " + archived.dir() + ".", e);
+        }
+        api(sprite, "archive (remove the container)", () -> client.containers().containerDelete(container(sprite), true, false, 0, false));
+        quietly(() -> {
+            bridge.removeKeeperIfUnused();
+            return null;
+        });
+    }
+
+    /**
+     * Imports an archived sprite's checkpoint after checking its SHA-256. Its kept volumes are
+     * used as they are (nothing ran on them since); only if they were removed are they made
+     * again from the archive. The archive is deleted once the sprite runs.
+     */
+    private void wakeFromArchive(String sprite, SpriteArchives.Record record) {
+        Path tar = archived.verified(record);
+        api(sprite, "network", () -> {
+            bridge.ensureNetwork();
+            bridge.ensureKeeper(keeperImage(record.image()));
+            return null;
+        });
+        boolean volumesKept = volumeExists(volume(sprite, "home")) && volumeExists(volume(sprite, "root"));
+        try {
+            archives.importArchive(tar, volumesKept);
+        } catch (IOException e) {
+            quietly(() -> client.containers().containerDelete(container(sprite), true, true, 0, false));
+            if (!volumesKept) {
+                removeContainerAndVolumes(sprite);
+            }
+            throw criuFailure(sprite, "wake", streamingFailure(sprite, "wake from the archive", e,
+                    "Nothing was deleted: the sprite stays ARCHIVED in " + tar + ", its volumes as they were."));
+        }
+        archived.delete(sprite);
+    }
+
+    /**
+     * Names what to do when CRIU refused a checkpoint: Podman's message carries CRIU's, and the
+     * log it points to says more. The sprite's state is what it was.
+     */
+    private BackendException criuFailure(String sprite, String operation, BackendException e) {
+        String m = e.problem().substring(e.problem().indexOf(": ") + 2);
+        if (!m.toLowerCase(java.util.Locale.ROOT).contains("criu")) {
+            return e;
+        }
+        String remedy = operation.equals("hibernate")
+                ? "The sprite keeps running. CRIU's log (the path is in the message, or dump.log in the container's userdata) says which process or resource it could not dump; "
+                        + "`sudo criu check` tests the host, and the probe's detail line names this host's limits."
+                : "Nothing was changed: the sprite's state, files and volumes are as they were. The checkpoint was most likely made by another kernel or CRIU version "
+                        + "(CRIU restores only on a compatible one): wake it on the machine that made it, or, to start afresh with its files, delete it without PURGE "
+                        + "(its volumes /home and /root are kept) and create it again. CRIU's restore.log says more.";
+        return new BackendException(NAME, sprite, e.status(), operation + " failed: CRIU refused the checkpoint: " + m, remedy, e);
+    }
+
+    /**
+     * Reads the sprite's network counters from Podman's stats ({@code GET /containers/stats?stream=false}),
+     * which reads them in the sprite's network namespace: it works for running and paused sprites
+     * on cgroup v1 and v2 and sends nothing to the sprite. Empty for a sprite that does not run
+     * (hibernated or archived: it has no network namespace).
+     */
+    @Override
+    public Optional<labs.sandwich.puck.spi.Traffic> traffic(String sprite) {
+        labs.sandwich.puck.podman.internal.libpod.model.ContainerStatsReport report;
+        try {
+            report = client.containers().containerStats(List.of(container(sprite)), false);
+        } catch (ApiException e) {
+            if (e.getCode() == 404 && archived.find(sprite).isPresent()) {
+                return Optional.empty();
+            }
+            return api(sprite, "traffic", () -> {
+                throw e;
+            });
+        }
+        if (report == null || report.getStats() == null || report.getStats().isEmpty() || report.getStats().getFirst().getNetwork() == null) {
+            return Optional.empty();
+        }
+        long rx = 0;
+        long tx = 0;
+        for (var n : report.getStats().getFirst().getNetwork().values()) {
+            rx += n.getRxBytes() == null ? 0 : n.getRxBytes();
+            tx += n.getTxBytes() == null ? 0 : n.getTxBytes();
+        }
+        return Optional.of(new labs.sandwich.puck.spi.Traffic(Math.max(0, rx), Math.max(0, tx)));
     }
 
     @Override
     public void delete(String sprite, DeletePolicy policy) {
-        inspect(sprite).orElseThrow(() -> new SpriteNotFoundException(sprite));
-        api(sprite, "delete", () -> client.containers().containerDelete(container(sprite), true, false, 2, false));
+        SpriteInfo info = inspect(sprite).orElseThrow(() -> new SpriteNotFoundException(sprite));
+        if (info.state() != SpriteState.ARCHIVED) {
+            api(sprite, "delete", () -> client.containers().containerDelete(container(sprite), true, false, 2, false));
+        }
+        archived.delete(sprite);
+        quietly(() -> {
+            bridge.removeKeeperIfUnused();
+            return null;
+        });
         if (policy == DeletePolicy.PURGE) {
             for (String dir : List.of("home", "root")) {
                 api(sprite, "delete volume", () -> {
@@ -544,18 +707,29 @@ public final class PodmanRuntime implements SpriteRuntime {
         requireCapability(Capability.SNAPSHOT);
         Path file = verified(snapshot);
         SpriteState state = inspect(sprite).orElseThrow(() -> new SpriteNotFoundException(sprite)).state();
-        switch (state) {
-            case PAUSED -> unpause(sprite);
-            case HIBERNATED -> wake(sprite);
-            case RUNNING -> { }
-            default -> throw new IllegalSpriteStateException(sprite, state, "restore", "Wait for the current operation to finish.");
+        Path rollback;
+        if (state == SpriteState.ARCHIVED) {
+            // The archive is the rollback archive already: it holds memory, files and the volumes' contents.
+            rollback = archived.verified(archived.find(sprite).orElseThrow(() -> new SpriteNotFoundException(sprite)));
+        } else {
+            switch (state) {
+                case PAUSED -> unpause(sprite);
+                case HIBERNATED -> wake(sprite);
+                case RUNNING -> { }
+                default -> throw new IllegalSpriteStateException(sprite, state, "restore", "Wait for the current operation to finish.");
+            }
+            rollback = snapshotDir.resolve("rollback-" + sprite + "-" + System.nanoTime() + ".tar");
+            try {
+                archives.export(container(sprite), false, rollback);
+            } catch (IOException e) {
+                throw streamingFailure(sprite, "restore (saving the current state first)", e, "Nothing was changed; check free disk space in " + snapshotDir + ".");
+            }
         }
-        Path rollback = snapshotDir.resolve("rollback-" + sprite + "-" + System.nanoTime() + ".tar");
-        try {
-            archives.export(container(sprite), false, rollback);
-        } catch (IOException e) {
-            throw streamingFailure(sprite, "restore (saving the current state first)", e, "Nothing was changed; check free disk space in " + snapshotDir + ".");
-        }
+        api(sprite, "network", () -> {
+            bridge.ensureNetwork();
+            bridge.ensureKeeper(keeperImage(ImageRef.DEFAULT.reference()));
+            return null;
+        });
         removeContainerAndVolumes(sprite);
         try {
             archives.importArchive(file);
@@ -569,10 +743,20 @@ public final class PodmanRuntime implements SpriteRuntime {
                         + "), and so did putting the sprite back as it was (" + alsoFailed.getMessage() + ").",
                         "Nothing is lost: the sprite's state is in " + rollback + "; restore it with `podman container restore --import " + rollback + "`.", failed);
             }
-            deleteQuietly(rollback);
-            throw streamingFailure(sprite, "restore", failed, "The sprite was put back as it was before the restore.");
+            forgetRollback(sprite, rollback);
+            throw streamingFailure(sprite, "restore", failed, state == SpriteState.ARCHIVED
+                    ? "The sprite was woken from its archive instead, with the memory and files it had." : "The sprite was put back as it was before the restore.");
         }
-        deleteQuietly(rollback);
+        forgetRollback(sprite, rollback);
+    }
+
+    /** A rollback archive is removed once a container holds the state; an archived sprite's is its archive, with its record. */
+    private void forgetRollback(String sprite, Path rollback) {
+        if (rollback.equals(archived.archive(sprite))) {
+            archived.delete(sprite);
+        } else {
+            deleteQuietly(rollback);
+        }
     }
 
     /** @return the snapshot's file, after checking its size and SHA-256 against the record */
@@ -633,7 +817,7 @@ public final class PodmanRuntime implements SpriteRuntime {
         requireCapability(Capability.FORK);
         Path file = verified(snapshot);
         String name = spec.name();
-        if (inspectContainer(name).isPresent()) {
+        if (inspectContainer(name).isPresent() || archived.find(name).isPresent()) {
             throw new SpriteAlreadyExistsException(name);
         }
         for (String dir : List.of("home", "root")) {
@@ -644,6 +828,11 @@ public final class PodmanRuntime implements SpriteRuntime {
             }
         }
         Path rewritten = snapshotDir.resolve("fork-" + name + "-" + System.nanoTime() + ".tar");
+        api(name, "network", () -> {
+            bridge.ensureNetwork();
+            bridge.ensureKeeper(keeperImage(ImageRef.DEFAULT.reference()));
+            return null;
+        });
         try {
             archives.rewriteForFork(file, snapshot.sprite(), name, rewritten);
             archives.importAs(rewritten, container(name));
@@ -768,15 +957,14 @@ public final class PodmanRuntime implements SpriteRuntime {
         return true;
     }
 
-    private static Map<String, String> labelsFor(SpriteSpec spec) {
-        Map<String, String> labels = new LinkedHashMap<>();
-        labels.put(MANAGED, PUCK);
-        labels.put(SPRITE, spec.name());
-        labels.put(IDLE, spec.idleTimeout().toString());
-        labels.put(PORTS, spec.ports().stream().map(String::valueOf).collect(Collectors.joining(",")));
-        labels.put(ENV_KEYS, String.join(",", spec.env().keySet()));
-        spec.labels().forEach((k, v) -> labels.put(USER_LABEL + k, v));
-        return labels;
+    /** The keeper's image: the base image if it is here (every sprite image may not be), else the one given. */
+    private String keeperImage(String fallback) {
+        try {
+            client.images().imageExists(ImageRef.DEFAULT.reference());
+            return ImageRef.DEFAULT.reference();
+        } catch (ApiException e) {
+            return fallback;
+        }
     }
 
     private static LinuxResources limits(Resources r) {
@@ -797,28 +985,7 @@ public final class PodmanRuntime implements SpriteRuntime {
     /** Rebuilds the spec from the container's labels and configuration: what adoption after a lost store needs. */
     private SpriteInfo info(InspectContainer c) {
         Map<String, String> labels = labels(c);
-        String name = labels.get(SPRITE);
-        Map<String, String> env = new LinkedHashMap<>();
-        List<String> keys = Arrays.stream(labels.getOrDefault(ENV_KEYS, "").split(",")).filter(s -> !s.isEmpty()).toList();
-        for (String kv : c.getConfig().getEnv() == null ? List.<String>of() : c.getConfig().getEnv()) {
-            int eq = kv.indexOf('=');
-            if (eq > 0 && keys.contains(kv.substring(0, eq))) {
-                env.put(kv.substring(0, eq), kv.substring(eq + 1));
-            }
-        }
-        Map<String, String> user = new LinkedHashMap<>();
-        labels.forEach((k, v) -> {
-            if (k.startsWith(USER_LABEL)) {
-                user.put(k.substring(USER_LABEL.length()), v);
-            }
-        });
-        List<Integer> ports = Arrays.stream(labels.getOrDefault(PORTS, "").split(",")).filter(s -> !s.isEmpty()).map(Integer::valueOf).toList();
-        SpriteSpec spec = SpriteSpec.named(name).toBuilder().image(ImageRef.of(imageOf(c)))
-                .idleTimeout(Duration.parse(labels.getOrDefault(IDLE, SpriteSpec.DEFAULT_IDLE_TIMEOUT.toString())))
-                .env(env).ports(ports).build();
-        for (var e : user.entrySet()) {
-            spec = spec.withLabel(e.getKey(), e.getValue());
-        }
+        SpriteSpec spec = specLabels.decode(labels, imageOf(c), c.getConfig().getEnv());
         Instant created = parse(c.getCreated()).orElse(clock.instant());
         InspectContainerState st = c.getState();
         Instant since = parse(st == null ? null : st.getRestoredAt()).or(() -> parse(st == null ? null : st.getCheckpointedAt())).orElse(created);
@@ -827,7 +994,18 @@ public final class PodmanRuntime implements SpriteRuntime {
         attributes.put("container.id", c.getId());
         ip(c).ifPresent(ip -> attributes.put("ip", ip));
         attributes.put("podman.status", st == null ? "unknown" : String.valueOf(st.getStatus()));
-        return new SpriteInfo(name, state(st), spec, NAME, created, since, attributes);
+        return new SpriteInfo(spec.name(), state(st), spec, NAME, created, since, attributes);
+    }
+
+    /** An archived sprite, from its record: the same labels, so the same spec. */
+    private SpriteInfo info(SpriteArchives.Record r) {
+        SpriteSpec spec = specLabels.decode(r.labels(), r.image(), r.env());
+        Map<String, String> attributes = new LinkedHashMap<>();
+        attributes.put("archive", archived.archive(r.sprite()).toString());
+        attributes.put("archive.sha256", r.sha256());
+        attributes.put("archive.size", String.valueOf(r.size()));
+        attributes.put("container.id", r.containerId());
+        return new SpriteInfo(spec.name(), SpriteState.ARCHIVED, spec, NAME, r.created(), r.archivedAt(), attributes);
     }
 
     private static String imageOf(InspectContainer c) {
