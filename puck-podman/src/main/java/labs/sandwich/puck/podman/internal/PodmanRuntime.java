@@ -344,7 +344,7 @@ public final class PodmanRuntime implements SpriteRuntime {
         InspectContainer c = inspectContainer(sprite).filter(x -> PUCK.equals(labels(x).get(MANAGED)))
                 .orElseThrow(() -> archived.find(sprite).<PuckException>map(r -> new IllegalSpriteStateException(sprite, SpriteState.ARCHIVED, "archive",
                         "It is archived already.")).orElseGet(() -> new SpriteNotFoundException(sprite)));
-        SpriteState state = state(c.getState());
+        SpriteState state = info(c).state();
         if (state != SpriteState.HIBERNATED) {
             throw new IllegalSpriteStateException(sprite, state, "archive", "Only a hibernated sprite is archived; hibernate it first.");
         }
@@ -994,7 +994,13 @@ public final class PodmanRuntime implements SpriteRuntime {
         attributes.put("container.id", c.getId());
         ip(c).ifPresent(ip -> attributes.put("ip", ip));
         attributes.put("podman.status", st == null ? "unknown" : String.valueOf(st.getStatus()));
-        return new SpriteInfo(spec.name(), state(st), spec, NAME, created, since, attributes);
+        SpriteState state = state(st);
+        if (state == SpriteState.FAILED && completedDump(c).isPresent()) {
+            state = SpriteState.HIBERNATED;
+            since = completedDump(c).get();
+            attributes.put("podman.checkpoint", "completed while the Podman service was down; a wake restores it");
+        }
+        return new SpriteInfo(spec.name(), state, spec, NAME, created, since, attributes);
     }
 
     /** An archived sprite, from its record: the same labels, so the same spec. */
@@ -1006,6 +1012,42 @@ public final class PodmanRuntime implements SpriteRuntime {
         attributes.put("archive.size", String.valueOf(r.size()));
         attributes.put("container.id", r.containerId());
         return new SpriteInfo(spec.name(), SpriteState.ARCHIVED, spec, NAME, r.created(), r.archivedAt(), attributes);
+    }
+
+    /**
+     * A checkpoint that CRIU finished while Podman's service died (the service runs runc, which
+     * runs CRIU; they carry on without it): Podman then records the container as exited, not
+     * checkpointed, yet a complete checkpoint is in its directory and {@code restore} brings the
+     * sprite back with its memory. Complete means CRIU's inventory is there and its log says it
+     * finished, after the container last started or was restored (so an old dump never counts).
+     * The socket is local, so the directory is readable here; where it is not, nothing is found.
+     *
+     * @return when the dump finished, if the container holds such a checkpoint
+     */
+    static Optional<Instant> completedDump(InspectContainer c) {
+        InspectContainerState st = c.getState();
+        if (st == null || Boolean.TRUE.equals(st.getCheckpointed()) || !List.of("exited", "stopped").contains(String.valueOf(st.getStatus()))
+                || c.getStaticDir() == null) {
+            return Optional.empty();
+        }
+        Path dir = Path.of(c.getStaticDir());
+        Path log = dir.resolve("dump.log");
+        try {
+            if (!Files.isRegularFile(dir.resolve("checkpoint").resolve("inventory.img")) || !Files.isRegularFile(log)) {
+                return Optional.empty();
+            }
+            Instant done = Files.getLastModifiedTime(log).toInstant();
+            Instant started = parse(st.getRestoredAt()).filter(r -> r.isAfter(parse(st.getStartedAt()).orElse(Instant.EPOCH)))
+                    .or(() -> parse(st.getStartedAt())).orElse(Instant.EPOCH);
+            if (done.isBefore(started)) {
+                return Optional.empty();
+            }
+            try (var lines = Files.lines(log, StandardCharsets.UTF_8)) {
+                return lines.reduce((a, b) -> b).filter(last -> last.contains("Dumping finished successfully")).map(last -> done);
+            }
+        } catch (IOException | java.io.UncheckedIOException | SecurityException e) {
+            return Optional.empty();
+        }
     }
 
     private static String imageOf(InspectContainer c) {
