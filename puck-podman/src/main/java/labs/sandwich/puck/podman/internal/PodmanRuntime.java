@@ -407,12 +407,15 @@ public final class PodmanRuntime implements SpriteRuntime {
         if (!m.toLowerCase(java.util.Locale.ROOT).contains("criu")) {
             return e;
         }
-        String remedy = operation.equals("hibernate")
-                ? "The sprite keeps running. CRIU's log (the path is in the message, or dump.log in the container's userdata) says which process or resource it could not dump; "
-                        + "`sudo criu check` tests the host, and the probe's detail line names this host's limits."
-                : "Nothing was changed: the sprite's state, files and volumes are as they were. The checkpoint was most likely made by another kernel or CRIU version "
-                        + "(CRIU restores only on a compatible one): wake it on the machine that made it, or, to start afresh with its files, delete it without PURGE "
-                        + "(its volumes /home and /root are kept) and create it again. CRIU's restore.log says more.";
+        String remedy = switch (operation) {
+            case "hibernate" -> "The sprite keeps running. CRIU's log (the path is in the message, or dump.log in the container's userdata) says which process or resource "
+                    + "it could not dump; `sudo criu check` tests the host, and the probe's detail line names this host's limits.";
+            case "restore" -> "The snapshot cannot be restored on this host: it was most likely taken on another kernel or with another CRIU version (CRIU restores only "
+                    + "on a compatible one). " + e.remedy().orElse("") + " Restore it on the machine that took it, or take a new snapshot here. CRIU's restore.log says more.";
+            default -> "Nothing was changed: the sprite's state, files and volumes are as they were. The checkpoint was most likely made on another kernel or with another "
+                    + "CRIU version (CRIU restores only on a compatible one): wake it on the machine that made it, or, to start afresh with its files, delete it "
+                    + "without PURGE (its volumes /home and /root are kept) and create it again. CRIU's restore.log says more.";
+        };
         return new BackendException(NAME, sprite, e.status(), operation + " failed: CRIU refused the checkpoint: " + m, remedy, e);
     }
 
@@ -744,8 +747,8 @@ public final class PodmanRuntime implements SpriteRuntime {
                         "Nothing is lost: the sprite's state is in " + rollback + "; restore it with `podman container restore --import " + rollback + "`.", failed);
             }
             forgetRollback(sprite, rollback);
-            throw streamingFailure(sprite, "restore", failed, state == SpriteState.ARCHIVED
-                    ? "The sprite was woken from its archive instead, with the memory and files it had." : "The sprite was put back as it was before the restore.");
+            throw criuFailure(sprite, "restore", streamingFailure(sprite, "restore", failed, state == SpriteState.ARCHIVED
+                    ? "The sprite was woken from its archive instead, with the memory and files it had." : "The sprite was put back as it was before the restore."));
         }
         forgetRollback(sprite, rollback);
     }
