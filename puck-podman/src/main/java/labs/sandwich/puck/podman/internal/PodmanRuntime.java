@@ -94,6 +94,7 @@ public final class PodmanRuntime implements SpriteRuntime {
     private final Clock clock;
     private final Set<Capability> capabilities;
     private final Map<Capability, String> missing;
+    static final String CRIU_CONFIG_ANNOTATION = "org.criu.config";
     private final HttpClient probes = HttpClient.newBuilder().connectTimeout(Duration.ofMillis(500)).build();
 
     /**
@@ -180,6 +181,9 @@ public final class PodmanRuntime implements SpriteRuntime {
             SpecGenerator gen = BridgeKeeper.onNetwork(new SpecGenerator().name(container(name)).image(spec.image().reference()).hostname(name)
                     .labels(specLabels.encode(spec)).env(new LinkedHashMap<>(spec.env())).volumes(volumes).stopTimeout(2L)
                     .resourceLimits(limits(spec.resources())));
+            if (bootsSystemd(spec.image())) {
+                gen.annotations(Map.of(CRIU_CONFIG_ANNOTATION, systemdCriuConfig().toString()));
+            }
             api(name, "network", () -> {
                 bridge.ensureNetwork();
                 bridge.ensureKeeper(keeperImage(spec.image().reference()));
@@ -302,6 +306,13 @@ public final class PodmanRuntime implements SpriteRuntime {
     @Override
     public void hibernate(String sprite) {
         requireCapability(Capability.HIBERNATE);
+        if (!Files.isRegularFile(criuConfigFile())) {
+            try {
+                systemdCriuConfig(); // a systemd sprite's annotation names it; someone removed it
+            } catch (BackendException unwritable) {
+                // only systemd sprites need it, and their checkpoint will say what CRIU missed
+            }
+        }
         // The sprite's address must stay on this machine while it sleeps: the bridge lives as long as a container on it runs.
         quietly(() -> {
             bridge.ensureKeeper(keeperImage(ImageRef.DEFAULT.reference()));
@@ -958,6 +969,58 @@ public final class PodmanRuntime implements SpriteRuntime {
         api(sprite, "create volume", () -> client.volumes().volumeCreate(new VolumeCreateOptions().name(name)
                 .labels(Map.of(MANAGED, PUCK, SPRITE, sprite))));
         return true;
+    }
+
+    /**
+     * Whether the image boots systemd as PID 1 ({@code /sbin/init}, {@code /lib/systemd/systemd}…,
+     * as its entrypoint or, without one, its command). Podman runs such a container in its
+     * systemd mode by itself; CRIU then needs {@link #systemdCriuConfig()} to dump it.
+     */
+    private boolean bootsSystemd(ImageRef image) {
+        try {
+            var config = client.images().imageInspect(image.reference()).getConfig();
+            if (config == null) {
+                return false;
+            }
+            List<String> argv = config.getEntrypoint() != null && !config.getEntrypoint().isEmpty() ? config.getEntrypoint() : config.getCmd();
+            return argv != null && !argv.isEmpty() && isSystemd(argv.getFirst());
+        } catch (ApiException e) {
+            return false;
+        }
+    }
+
+    static boolean isSystemd(String program) {
+        return List.of("/sbin/init", "/usr/sbin/init", "/lib/systemd/systemd", "/usr/lib/systemd/systemd", "systemd", "init").contains(program);
+    }
+
+    /**
+     * CRIU's configuration for sprites whose PID 1 is systemd, given to each such container as
+     * the {@code org.criu.config} annotation (runc passes it to CRIU on every checkpoint and
+     * restore). systemd and dbus hold inotify watches on these directories, and CRIU must be
+     * told where to look to find the watched files again by their inode ({@code irmap}); without
+     * it every checkpoint fails ({@code criu failed: type NOTIFY}). Written once, idempotently,
+     * in the data directory, and again before a hibernate if someone removed it.
+     */
+    Path systemdCriuConfig() {
+        Path file = criuConfigFile();
+        String text = "# Puck: CRIU options for sprites with systemd as PID 1 (see docs/podman.md)\n"
+                + "irmap-scan-path /usr/share/dbus-1\nirmap-scan-path /usr/share/zoneinfo/Etc\n";
+        try {
+            if (!Files.isRegularFile(file) || !Files.readString(file).equals(text)) {
+                Files.createDirectories(file.getParent());
+                Path part = file.resolveSibling("systemd.conf.part");
+                Files.writeString(part, text);
+                Files.move(part, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+            }
+            return file;
+        } catch (IOException e) {
+            throw new BackendException(NAME, null, 0, "cannot write CRIU's configuration for systemd sprites to " + file + ": " + e.getMessage(),
+                    "Check the data directory's permissions and free space.", e);
+        }
+    }
+
+    private Path criuConfigFile() {
+        return snapshotDir.resolveSibling("criu").resolve("systemd.conf");
     }
 
     /** The keeper's image: the base image if it is here (every sprite image may not be), else the one given. */
