@@ -64,27 +64,36 @@ final class BridgeKeeper {
      * @param image an image that has {@code sleep} (the keeper runs nothing else)
      */
     void ensureKeeper(String image) throws ApiException {
-        try {
-            var c = client.containers().containerInspect(KEEPER);
-            if (c.getState() != null && Boolean.TRUE.equals(c.getState().getRunning())) {
-                return;
-            }
-        } catch (ApiException e) {
-            if (e.getCode() != 404) {
-                throw e;
-            }
-            ensureNetwork();
+        for (int attempt = 1; ; attempt++) {
             try {
-                client.containers().containerCreate(onNetwork(new SpecGenerator().name(KEEPER).image(image)
-                        .entrypoint(List.of("sleep")).command(List.of("infinity")).stopTimeout(0L)
-                        .labels(Map.of(ROLE, "network-keeper"))));
-            } catch (ApiException raced) {
-                if (raced.getCode() != 500 && raced.getCode() != 409) { // 5.4.2 answers 500 to a taken name
-                    throw raced;
+                if (keeperRuns()) {
+                    return;
+                }
+                ensureNetwork();
+                try {
+                    client.containers().containerCreate(onNetwork(new SpecGenerator().name(KEEPER).image(image)
+                            .entrypoint(List.of("sleep")).command(List.of("infinity")).stopTimeout(0L)
+                            .labels(Map.of(ROLE, "network-keeper"))));
+                } catch (ApiException raced) {
+                    if (raced.getCode() != 500 && raced.getCode() != 409) { // 5.4.2 answers 500 to a taken name
+                        throw raced;
+                    }
+                }
+                client.containers().containerStart(KEEPER);
+                return;
+            } catch (ApiException e) {
+                // Another process created, started or removed it meanwhile: look again.
+                if (attempt >= 5 || (e.getCode() != 404 && e.getCode() != 409 && e.getCode() != 500)) {
+                    throw e;
+                }
+                try {
+                    Thread.sleep(20L * attempt);
+                } catch (InterruptedException interrupted) {
+                    Thread.currentThread().interrupt();
+                    throw e;
                 }
             }
         }
-        client.containers().containerStart(KEEPER);
     }
 
     /** @return whether the keeper's container exists and runs */

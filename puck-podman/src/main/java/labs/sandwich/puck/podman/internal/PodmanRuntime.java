@@ -184,7 +184,7 @@ public final class PodmanRuntime implements SpriteRuntime {
             if (bootsSystemd(spec.image())) {
                 gen.annotations(Map.of(CRIU_CONFIG_ANNOTATION, systemdCriuConfig().toString()));
             }
-            api(name, "network", () -> {
+            api(null, "network", () -> {
                 bridge.ensureNetwork();
                 bridge.ensureKeeper(keeperImage(spec.image().reference()));
                 return null;
@@ -390,7 +390,7 @@ public final class PodmanRuntime implements SpriteRuntime {
      */
     private void wakeFromArchive(String sprite, SpriteArchives.Record record) {
         Path tar = archived.verified(record);
-        api(sprite, "network", () -> {
+        api(null, "network", () -> {
             bridge.ensureNetwork();
             bridge.ensureKeeper(keeperImage(record.image()));
             return null;
@@ -415,6 +415,11 @@ public final class PodmanRuntime implements SpriteRuntime {
      */
     private BackendException criuFailure(String sprite, String operation, BackendException e) {
         String m = e.problem().substring(e.problem().indexOf(": ") + 2);
+        if (m.contains("runc checkpoint") || m.contains("runc restore")) {
+            // runc's message names only itself; CRIU's own words are in its log, next to the checkpoint
+            String log = m.contains("runc checkpoint") ? "dump.log" : "restore.log";
+            m = "runc failed; CRIU's " + log + " says: " + criuErrors(sprite, log).orElse("(no log found)");
+        }
         if (!m.toLowerCase(java.util.Locale.ROOT).contains("criu")) {
             return e;
         }
@@ -428,6 +433,23 @@ public final class PodmanRuntime implements SpriteRuntime {
                     + "without PURGE (its volumes /home and /root are kept) and create it again. CRIU's restore.log says more.";
         };
         return new BackendException(NAME, sprite, e.status(), operation + " failed: CRIU refused the checkpoint: " + m, remedy, e);
+    }
+
+    /** @return the error lines of a CRIU log in the sprite's container directory (the socket is local), at most three */
+    private Optional<String> criuErrors(String sprite, String log) {
+        try {
+            String dir = inspectContainer(sprite).map(InspectContainer::getStaticDir).orElse(null);
+            if (dir == null || !Files.isRegularFile(Path.of(dir, log))) {
+                return Optional.empty();
+            }
+            try (var lines = Files.lines(Path.of(dir, log), StandardCharsets.UTF_8)) {
+                List<String> errors = lines.filter(l -> l.contains("Error (")).map(String::strip).toList();
+                return errors.isEmpty() ? Optional.empty()
+                        : Optional.of(String.join(" | ", errors.subList(0, Math.min(3, errors.size()))) + " (" + Path.of(dir, log) + ")");
+            }
+        } catch (IOException | java.io.UncheckedIOException | PuckException e) {
+            return Optional.empty();
+        }
     }
 
     /**
@@ -739,7 +761,7 @@ public final class PodmanRuntime implements SpriteRuntime {
                 throw streamingFailure(sprite, "restore (saving the current state first)", e, "Nothing was changed; check free disk space in " + snapshotDir + ".");
             }
         }
-        api(sprite, "network", () -> {
+        api(null, "network", () -> {
             bridge.ensureNetwork();
             bridge.ensureKeeper(keeperImage(ImageRef.DEFAULT.reference()));
             return null;
@@ -842,7 +864,7 @@ public final class PodmanRuntime implements SpriteRuntime {
             }
         }
         Path rewritten = snapshotDir.resolve("fork-" + name + "-" + System.nanoTime() + ".tar");
-        api(name, "network", () -> {
+        api(null, "network", () -> {
             bridge.ensureNetwork();
             bridge.ensureKeeper(keeperImage(ImageRef.DEFAULT.reference()));
             return null;
