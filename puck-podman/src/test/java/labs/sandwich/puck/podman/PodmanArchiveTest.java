@@ -130,6 +130,10 @@ class PodmanArchiveTest {
                     .satisfies(i -> assertThat(i.state()).isEqualTo(SpriteState.ARCHIVED));
         }
         assertThatThrownBy(() -> runtime.archive(name)).isInstanceOf(IllegalSpriteStateException.class);
+        assertThatThrownBy(() -> runtime.hibernate(name)).isInstanceOfSatisfying(IllegalSpriteStateException.class,
+                e -> assertThat(e.state()).isEqualTo(SpriteState.ARCHIVED));
+        assertThatThrownBy(() -> runtime.exec(name, ExecRequest.of("true"))).isInstanceOf(IllegalSpriteStateException.class);
+        assertThatThrownBy(() -> runtime.endpoint(name, 8080)).isInstanceOf(IllegalSpriteStateException.class);
         assertThatThrownBy(() -> runtime.create(SpriteSpec.named(name))).isInstanceOf(labs.sandwich.puck.api.SpriteAlreadyExistsException.class);
 
         runtime.wake(name);

@@ -43,8 +43,12 @@ class PodmanNetworkTest {
         try {
             PodmanTests.startCounter(runtime, name);
             Traffic before = runtime.traffic(name).orElseThrow();
+            for (int i = 0; i < 50; i++) {
+                runtime.traffic(name);
+            }
             Traffic again = runtime.traffic(name).orElseThrow();
-            assertThat(again).as("reading the counters is not traffic").isEqualTo(before);
+            // The bridge carries a little chatter of its own (neighbour discovery, other containers' broadcasts).
+            assertThat(again.total() - before.total()).as("fifty readings are not traffic").isLessThan(500);
             for (int i = 0; i < 5; i++) {
                 PodmanTests.readCounter(runtime, name);
             }

@@ -330,8 +330,11 @@ public final class PodmanRuntime implements SpriteRuntime {
         requireCapability(Capability.HIBERNATE);
         try {
             inState(sprite, "wake", SpriteState.HIBERNATED, () -> client.containers().containerRestore(container(sprite), null, false, true, false, false, false, false, false, true, false));
-        } catch (SpriteNotFoundException gone) {
-            wakeFromArchive(sprite, archived.find(sprite).orElseThrow(() -> gone));
+        } catch (IllegalSpriteStateException e) {
+            if (e.state() != SpriteState.ARCHIVED) {
+                throw e;
+            }
+            wakeFromArchive(sprite, archived.find(sprite).orElseThrow(() -> e));
             return;
         } catch (BackendException e) {
             throw criuFailure(sprite, "wake", e);
@@ -702,7 +705,8 @@ public final class PodmanRuntime implements SpriteRuntime {
 
     @Override
     public Endpoint endpoint(String sprite, int port) {
-        InspectContainer c = inspectContainer(sprite).orElseThrow(() -> new SpriteNotFoundException(sprite));
+        InspectContainer c = inspectContainer(sprite).orElseThrow(() -> archived.find(sprite).<PuckException>map(r -> new IllegalSpriteStateException(sprite,
+                SpriteState.ARCHIVED, "reach", "It has no address while it is archived; wake it first.")).orElseGet(() -> new SpriteNotFoundException(sprite)));
         return new Endpoint(ip(c).orElseThrow(() -> new IllegalSpriteStateException(sprite, info(c).state(), "reach",
                 "It has no address while it is not running; wake it first.")), port);
     }
@@ -902,6 +906,9 @@ public final class PodmanRuntime implements SpriteRuntime {
                 throw new OperationInterruptedException(sprite, operation, e);
             }
             if (e.getCode() == 404 && sprite != null) {
+                if (archived.find(sprite).isPresent()) {
+                    throw new IllegalSpriteStateException(sprite, SpriteState.ARCHIVED, operation, "Wake it first: it is archived, and has no container until then.");
+                }
                 throw new SpriteNotFoundException(sprite);
             }
             if (e.getCode() == 0) {
