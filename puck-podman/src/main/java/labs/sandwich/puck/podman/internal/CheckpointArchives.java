@@ -163,6 +163,34 @@ final class CheckpointArchives {
         return client.json().writeValueAsBytes(tree);
     }
 
+    /**
+     * Checks an archive against what was recorded when it was written.
+     *
+     * @param file   the archive
+     * @param size   its recorded size
+     * @param sha256 its recorded SHA-256
+     * @param sprite the sprite it belongs to, for the error
+     * @param id     the snapshot id (or "archive"), for the error
+     * @return the file
+     * @throws labs.sandwich.puck.api.SnapshotCorruptedException if it is missing, unreadable, truncated or altered
+     */
+    static Path verify(Path file, long size, String sha256, String sprite, String id) {
+        try {
+            if (!Files.isRegularFile(file)) {
+                throw new labs.sandwich.puck.api.SnapshotCorruptedException(sprite, id, "its archive " + file + " is missing.");
+            }
+            long actual = Files.size(file);
+            String sha = sha256(file);
+            if (actual != size || !sha.equals(sha256)) {
+                throw new labs.sandwich.puck.api.SnapshotCorruptedException(sprite, id, "its archive " + file + " has " + actual + " bytes and SHA-256 " + sha
+                        + ", but " + size + " bytes and " + sha256 + " were recorded.");
+            }
+            return file;
+        } catch (IOException e) {
+            throw new labs.sandwich.puck.api.SnapshotCorruptedException(sprite, id, "its archive cannot be read: " + e.getMessage());
+        }
+    }
+
     /** @return the file's SHA-256, hex */
     static String sha256(Path file) throws IOException {
         MessageDigest sha = sha256();

@@ -42,7 +42,6 @@ import labs.sandwich.puck.api.PuckException;
 import labs.sandwich.puck.api.Readiness;
 import labs.sandwich.puck.api.Resources;
 import labs.sandwich.puck.api.Snapshot;
-import labs.sandwich.puck.api.SnapshotCorruptedException;
 import labs.sandwich.puck.api.SnapshotId;
 import labs.sandwich.puck.api.SpriteAlreadyExistsException;
 import labs.sandwich.puck.api.SpriteInfo;
@@ -801,21 +800,7 @@ public final class PodmanRuntime implements SpriteRuntime {
 
     /** @return the snapshot's file, after checking its size and SHA-256 against the record */
     private Path verified(Snapshot snapshot) {
-        Path file = snapshotFile(snapshot.id());
-        try {
-            if (!Files.isRegularFile(file)) {
-                throw new SnapshotCorruptedException(snapshot.sprite(), snapshot.id().value(), "its archive " + file + " is missing.");
-            }
-            long size = Files.size(file);
-            String sha = CheckpointArchives.sha256(file);
-            if (size != snapshot.sizeBytes() || !sha.equals(snapshot.sha256())) {
-                throw new SnapshotCorruptedException(snapshot.sprite(), snapshot.id().value(), "its archive " + file + " has " + size
-                        + " bytes and SHA-256 " + sha + ", but " + snapshot.sizeBytes() + " bytes and " + snapshot.sha256() + " were recorded.");
-            }
-            return file;
-        } catch (IOException e) {
-            throw new SnapshotCorruptedException(snapshot.sprite(), snapshot.id().value(), "its archive cannot be read: " + e.getMessage());
-        }
+        return CheckpointArchives.verify(snapshotFile(snapshot.id()), snapshot.sizeBytes(), snapshot.sha256(), snapshot.sprite(), snapshot.id().value());
     }
 
     private void removeContainerAndVolumes(String sprite) {

@@ -109,21 +109,7 @@ final class SpriteArchives {
      * @throws SnapshotCorruptedException if it is missing, truncated or altered; nothing is deleted
      */
     Path verified(Record r) {
-        Path file = archive(r.sprite());
-        try {
-            if (!Files.isRegularFile(file)) {
-                throw new SnapshotCorruptedException(r.sprite(), "archive", "its archive " + file + " is missing.");
-            }
-            long size = Files.size(file);
-            String sha = CheckpointArchives.sha256(file);
-            if (size != r.size() || !sha.equals(r.sha256())) {
-                throw new SnapshotCorruptedException(r.sprite(), "archive", "its archive " + file + " has " + size + " bytes and SHA-256 " + sha
-                        + ", but " + r.size() + " bytes and " + r.sha256() + " were recorded.");
-            }
-            return file;
-        } catch (IOException e) {
-            throw new SnapshotCorruptedException(r.sprite(), "archive", "its archive cannot be read: " + e.getMessage());
-        }
+        return CheckpointArchives.verify(archive(r.sprite()), r.size(), r.sha256(), r.sprite(), "archive");
     }
 
     /** Removes the record first (the sprite is no longer archived), then the archive. */
