@@ -8,6 +8,7 @@ import java.util.Optional;
 import labs.sandwich.puck.podman.internal.PodmanClient;
 import labs.sandwich.puck.podman.internal.PodmanRuntime;
 import labs.sandwich.puck.podman.internal.libpod.ApiException;
+import labs.sandwich.puck.podman.internal.libpod.model.HostInfo;
 import labs.sandwich.puck.podman.internal.libpod.model.Info;
 import labs.sandwich.puck.spi.Probe;
 import labs.sandwich.puck.spi.RuntimeContext;
@@ -54,8 +55,10 @@ public final class PodmanRuntimeProvider implements SpriteRuntimeProvider {
             if (version == null || Integer.parseInt(version.split("\\.")[0]) < 5) {
                 return Probe.unavailable("Podman at " + socket.get() + " is version " + version + "; Puck needs 5 or newer.", SETUP);
             }
-            String checkpoint = checkpointProblem(client.system().systemInfo()).map(p -> "; cannot hibernate: " + p)
-                    .orElse("; CRIU checkpoints" + caveats());
+            CriuReport criu = CriuReport.read();
+            Info info = client.system().systemInfo();
+            String checkpoint = checkpointProblem(info, criu).map(p -> "; cannot hibernate: " + p)
+                    .orElse("; CRIU checkpoints (criu " + criu.version() + ")" + caveats(criu, capBnd()));
             return Probe.available("podman " + version + " at " + socket.get() + checkpoint);
         } catch (ApiException e) {
             return Probe.unavailable("the Podman socket " + socket.get() + " does not answer (" + e.getMessage() + ").", SETUP);
@@ -71,43 +74,94 @@ public final class PodmanRuntimeProvider implements SpriteRuntimeProvider {
         PodmanClient client = new PodmanClient(socket);
         try {
             return new PodmanRuntime(client, context.clock(), context.dataDirectory().resolve("podman").resolve("snapshots"),
-                    checkpointProblem(client.system().systemInfo()));
+                    checkpointProblem(client.system().systemInfo(), CriuReport.read()));
         } catch (ApiException e) {
             client.close();
             throw new labs.sandwich.puck.api.BackendException(PodmanRuntime.NAME, null, e.getCode(), "cannot read Podman's info: " + e.getMessage(), SETUP, e);
         }
     }
 
-    /** Why this Podman cannot checkpoint, or empty when it can. */
-    static Optional<String> checkpointProblem(Info info) {
-        if (info.getHost() != null && info.getHost().getSecurity() != null && Boolean.TRUE.equals(info.getHost().getSecurity().getRootless())) {
-            return Optional.of("Podman runs rootless, and CRIU needs root; use the rootful service (sudo scripts/host-setup.sh)");
+    /**
+     * Why this Podman cannot checkpoint, or empty when it can: Podman rootless (CRIU needs root),
+     * a service on another machine (Podman machine: its CRIU is not this host's), no CRIU, a
+     * CRIU whose {@code criu check} fails, or a CRIU older than 4.2 on Linux 6.16 or newer (it
+     * passes {@code criu check} but cannot dump a TCP socket there, and every sprite has one).
+     *
+     * @param info Podman's {@code /info}
+     * @param criu what this host's CRIU says
+     */
+    static Optional<String> checkpointProblem(Info info, CriuReport criu) {
+        HostInfo host = info.getHost();
+        if (host != null && host.getSecurity() != null && Boolean.TRUE.equals(host.getSecurity().getRootless())) {
+            return Optional.of("Podman runs rootless, and CRIU needs root (CAP_SYS_ADMIN) to checkpoint; use the rootful service (sudo scripts/host-setup.sh)");
         }
-        if (List.of("/usr/sbin/criu", "/usr/bin/criu", "/usr/local/sbin/criu", "/usr/local/bin/criu").stream().noneMatch(p -> Files.isExecutable(Path.of(p)))) {
+        if (host != null && Boolean.TRUE.equals(host.getServiceIsRemote())) {
+            return Optional.of("the Podman service runs on another machine (a Podman machine or a remote connection), whose CRIU Puck cannot check; "
+                    + "run Puck where the rootful service runs");
+        }
+        if (criu.path().isEmpty()) {
             return Optional.of("CRIU is not installed (sudo scripts/host-setup.sh installs one that passes `criu check`)");
+        }
+        if (criu.checked() && criu.checkExit() != 0) {
+            return Optional.of("CRIU " + criu.version() + " cannot checkpoint on this host: `criu check` says \"" + criu.complaint()
+                    + "\" (sudo scripts/host-setup.sh installs a CRIU that matches the kernel)");
+        }
+        String kernel = host == null || host.getKernel() == null ? "" : host.getKernel();
+        if (!criu.version().isEmpty() && compare(kernel, "6.16") >= 0 && compare(criu.version(), "4.2") < 0) {
+            return Optional.of("CRIU " + criu.version() + " cannot dump TCP sockets on Linux " + kernel
+                    + " (it needs CRIU 4.2 or newer there; sudo scripts/host-setup.sh installs one)");
         }
         return Optional.empty();
     }
 
     /**
-     * Limits of this host that do not remove a capability but that users meet: without
-     * CAP_SYS_RESOURCE in the bounding set (as on some VMs), CRIU cannot dump a process that
-     * runs as a user other than root, so a sprite running such a process cannot hibernate.
+     * Limits of this host that do not remove a capability but that users meet: without soft-dirty
+     * tracking there are no incremental checkpoints (Puck dumps in full, which works); without
+     * CAP_SYS_RESOURCE in the bounding set (as on some VMs), CRIU cannot dump a process that runs
+     * as a user other than root; and where {@code criu check} could not run (not root) nothing
+     * beyond CRIU's presence was verified.
+     *
+     * @param criu   what this host's CRIU says
+     * @param capBnd the bounding set ({@code CapBnd} of /proc/self/status), or -1 if unknown
      */
-    static String caveats() {
+    static String caveats(CriuReport criu, long capBnd) {
+        List<String> out = new ArrayList<>();
+        if (!criu.checked()) {
+            out.add("not verified with `criu check`, which needs root");
+        } else if (!criu.dirtyTracking()) {
+            out.add("no incremental checkpoints: the kernel has no soft-dirty memory tracking, so each hibernation dumps all memory");
+        }
+        if (capBnd != -1 && (capBnd & (1L << 24)) == 0) {
+            out.add("only processes running as root: this host lacks CAP_SYS_RESOURCE, which CRIU needs to dump other users' processes");
+        }
+        return out.isEmpty() ? "" : " (but " + String.join("; ", out) + ")";
+    }
+
+    static long capBnd() {
         try {
             for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
                 if (line.startsWith("CapBnd:")) {
-                    long bounding = Long.parseUnsignedLong(line.substring(7).strip(), 16);
-                    if ((bounding & (1L << 24)) == 0) {
-                        return " (but only processes running as root: this host lacks CAP_SYS_RESOURCE, which CRIU needs to dump other users' processes)";
-                    }
+                    return Long.parseUnsignedLong(line.substring(7).strip(), 16);
                 }
             }
         } catch (java.io.IOException | RuntimeException e) {
-            return "";
+            return -1;
         }
-        return "";
+        return -1;
+    }
+
+    /** Compares dotted version numbers by their numeric parts ({@code 6.18.44-fc} > {@code 6.16}). */
+    static int compare(String a, String b) {
+        String[] x = a.split("[^0-9]+");
+        String[] y = b.split("[^0-9]+");
+        for (int i = 0; i < Math.max(x.length, y.length); i++) {
+            int p = i < x.length && !x[i].isEmpty() ? Integer.parseInt(x[i]) : 0;
+            int q = i < y.length && !y[i].isEmpty() ? Integer.parseInt(y[i]) : 0;
+            if (p != q) {
+                return Integer.compare(p, q);
+            }
+        }
+        return 0;
     }
 
     static List<Path> sockets(RuntimeContext context) {

@@ -67,7 +67,17 @@ final class CheckpointArchives {
      * refuses while a container with its id or a volume of its volumes' names exists.
      */
     void importArchive(Path archive) throws IOException {
-        restore(archive, "tcpEstablished=true");
+        importArchive(archive, false);
+    }
+
+    /**
+     * Restores a container from an exported checkpoint, under the name recorded in it.
+     *
+     * @param ignoreVolumes whether to use the volumes as they are (they must exist) instead of
+     *                      making them from the archive (they must not exist)
+     */
+    void importArchive(Path archive, boolean ignoreVolumes) throws IOException {
+        restore(archive, "tcpEstablished=true" + (ignoreVolumes ? "&ignoreVolumes=true" : ""));
     }
 
     /**
@@ -157,6 +167,34 @@ final class CheckpointArchives {
             labels.put(PodmanRuntime.SPRITE, to);
         }
         return client.json().writeValueAsBytes(tree);
+    }
+
+    /**
+     * Checks an archive against what was recorded when it was written.
+     *
+     * @param file   the archive
+     * @param size   its recorded size
+     * @param sha256 its recorded SHA-256
+     * @param sprite the sprite it belongs to, for the error
+     * @param id     the snapshot id (or "archive"), for the error
+     * @return the file
+     * @throws labs.sandwich.puck.api.SnapshotCorruptedException if it is missing, unreadable, truncated or altered
+     */
+    static Path verify(Path file, long size, String sha256, String sprite, String id) {
+        try {
+            if (!Files.isRegularFile(file)) {
+                throw new labs.sandwich.puck.api.SnapshotCorruptedException(sprite, id, "its archive " + file + " is missing.");
+            }
+            long actual = Files.size(file);
+            String sha = sha256(file);
+            if (actual != size || !sha.equals(sha256)) {
+                throw new labs.sandwich.puck.api.SnapshotCorruptedException(sprite, id, "its archive " + file + " has " + actual + " bytes and SHA-256 " + sha
+                        + ", but " + size + " bytes and " + sha256 + " were recorded.");
+            }
+            return file;
+        } catch (IOException e) {
+            throw new labs.sandwich.puck.api.SnapshotCorruptedException(sprite, id, "its archive cannot be read: " + e.getMessage());
+        }
     }
 
     /** @return the file's SHA-256, hex */

@@ -281,9 +281,11 @@ public final class PodmanClient implements AutoCloseable {
     }
 
     /**
-     * The generated {@link ApiClient} with libpod's two body-less answers handled: 304 (start a
-     * running container, stop a stopped one) is a success without a result, where the
-     * generated code would read a null entity; and an error without a body keeps its status.
+     * The generated {@link ApiClient} with libpod's quirks handled: 304 (start a running
+     * container, stop a stopped one) is a success without a result, where the generated code
+     * would read a null entity; an error without a body keeps its status; and a JSON answer
+     * sent as {@code text/plain} (container stats: Podman 5.4.2's handler sets its Content-Type
+     * after writing the status, so Go's default is sent) is read as the JSON it is.
      */
     private static final class LibpodApiClient extends ApiClient {
         LibpodApiClient(CloseableHttpClient http) {
@@ -300,6 +302,18 @@ public final class PodmanClient implements AutoCloseable {
                 throw new ApiException("HTTP " + response.getCode() + " without a body", response.getCode(), transformResponseHeaders(response.getHeaders()), "");
             }
             return super.processResponse(response, returnType);
+        }
+
+        @Override
+        @SuppressWarnings("unchecked")
+        public <T> T deserialize(CloseableHttpResponse response, TypeReference<T> valueType) throws ApiException, IOException, ParseException {
+            String mime = response.getEntity() == null || response.getEntity().getContentType() == null ? null
+                    : org.apache.hc.core5.http.ContentType.parse(response.getEntity().getContentType()).getMimeType();
+            if (valueType != null && "text/plain".equals(mime) && !valueType.getType().equals(String.class)) {
+                String content = EntityUtils.toString(response.getEntity());
+                return content.isBlank() ? null : getObjectMapper().readValue(content, valueType);
+            }
+            return super.deserialize(response, valueType);
         }
     }
 }

@@ -19,7 +19,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -27,7 +26,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.stream.Collectors;
 import labs.sandwich.puck.api.BackendException;
 import labs.sandwich.puck.api.Capability;
 import labs.sandwich.puck.api.Console;
@@ -40,10 +38,10 @@ import labs.sandwich.puck.api.ImageNotFoundException;
 import labs.sandwich.puck.api.ImageRef;
 import labs.sandwich.puck.api.OperationInterruptedException;
 import labs.sandwich.puck.api.OperationTimeoutException;
+import labs.sandwich.puck.api.PuckException;
 import labs.sandwich.puck.api.Readiness;
 import labs.sandwich.puck.api.Resources;
 import labs.sandwich.puck.api.Snapshot;
-import labs.sandwich.puck.api.SnapshotCorruptedException;
 import labs.sandwich.puck.api.SnapshotId;
 import labs.sandwich.puck.api.SpriteAlreadyExistsException;
 import labs.sandwich.puck.api.SpriteInfo;
@@ -82,31 +80,34 @@ import org.apache.hc.core5.http.io.entity.FileEntity;
 public final class PodmanRuntime implements SpriteRuntime {
     /** The runtime's name. */
     public static final String NAME = "podman";
-    static final String MANAGED = "managed-by";
-    static final String PUCK = "puck";
-    static final String SPRITE = "puck.sprite";
-    private static final String IDLE = "puck.idle-timeout";
-    private static final String PORTS = "puck.ports";
-    private static final String ENV_KEYS = "puck.env-keys";
-    private static final String USER_LABEL = "puck.user.";
+    static final String MANAGED = SpecLabels.MANAGED;
+    static final String PUCK = SpecLabels.PUCK;
+    static final String SPRITE = SpecLabels.SPRITE;
 
     private final PodmanClient client;
     private final CheckpointArchives archives;
+    private final SpriteArchives archived;
+    private final SpecLabels specLabels;
+    private final BridgeKeeper bridge;
     private final Path snapshotDir;
     private final Clock clock;
     private final Set<Capability> capabilities;
     private final Map<Capability, String> missing;
+    static final String CRIU_CONFIG_ANNOTATION = "org.criu.config";
     private final HttpClient probes = HttpClient.newBuilder().connectTimeout(Duration.ofMillis(500)).build();
 
     /**
      * @param client        the libpod client
      * @param clock         the clock
-     * @param snapshotDir   where exported snapshots are kept
+     * @param snapshotDir   where exported snapshots are kept; archived sprites go to its sibling {@code archives}
      * @param canCheckpoint why checkpointing is impossible here, or empty when it works
      */
     public PodmanRuntime(PodmanClient client, Clock clock, Path snapshotDir, Optional<String> canCheckpoint) {
         this.client = client;
         this.archives = new CheckpointArchives(client);
+        this.archived = new SpriteArchives(snapshotDir.resolveSibling("archives"), client.json());
+        this.specLabels = new SpecLabels(client.json());
+        this.bridge = new BridgeKeeper(client);
         this.snapshotDir = snapshotDir;
         this.clock = clock;
         Set<Capability> caps = EnumSet.of(Capability.EXEC, Capability.CONSOLE, Capability.FILES, Capability.PAUSE, Capability.EXPOSE,
@@ -114,11 +115,13 @@ public final class PodmanRuntime implements SpriteRuntime {
         Map<Capability, String> why = new LinkedHashMap<>();
         if (canCheckpoint.isEmpty()) {
             caps.add(Capability.HIBERNATE);
+            caps.add(Capability.ARCHIVE);
             caps.add(Capability.KEEP_TCP_CONNECTIONS);
             caps.add(Capability.SNAPSHOT);
             caps.add(Capability.FORK);
         } else {
             why.put(Capability.HIBERNATE, canCheckpoint.get());
+            why.put(Capability.ARCHIVE, canCheckpoint.get());
             why.put(Capability.KEEP_TCP_CONNECTIONS, canCheckpoint.get());
             why.put(Capability.SNAPSHOT, canCheckpoint.get());
             why.put(Capability.FORK, canCheckpoint.get());
@@ -161,6 +164,9 @@ public final class PodmanRuntime implements SpriteRuntime {
             throw PUCK.equals(labels.get(MANAGED)) ? new SpriteAlreadyExistsException(name)
                     : new SpriteAlreadyExistsException(name, "a Podman container not managed by Puck (" + container(name) + ")");
         }
+        if (archived.find(name).isPresent()) {
+            throw new SpriteAlreadyExistsException(name);
+        }
         requireImage(spec.image());
         List<NamedVolume> volumes = new ArrayList<>();
         List<String> made = new ArrayList<>();
@@ -171,9 +177,17 @@ public final class PodmanRuntime implements SpriteRuntime {
                 }
                 volumes.add(new NamedVolume().name(volume(name, dir)).dest("/" + dir));
             }
-            SpecGenerator gen = new SpecGenerator().name(container(name)).image(spec.image().reference()).hostname(name)
-                    .labels(labelsFor(spec)).env(new LinkedHashMap<>(spec.env())).volumes(volumes).stopTimeout(2L)
-                    .resourceLimits(limits(spec.resources()));
+            SpecGenerator gen = BridgeKeeper.onNetwork(new SpecGenerator().name(container(name)).image(spec.image().reference()).hostname(name)
+                    .labels(specLabels.encode(spec)).env(new LinkedHashMap<>(spec.env())).volumes(volumes).stopTimeout(2L)
+                    .resourceLimits(limits(spec.resources())));
+            if (bootsSystemd(spec.image())) {
+                gen.annotations(Map.of(CRIU_CONFIG_ANNOTATION, systemdCriuConfig().toString()));
+            }
+            api(null, "network", () -> {
+                bridge.ensureNetwork();
+                bridge.ensureKeeper(keeperImage(spec.image().reference()));
+                return null;
+            });
             api(name, "create", () -> client.containers().containerCreate(gen));
             api(name, "start", () -> {
                 client.containers().containerStart(container(name));
@@ -245,7 +259,11 @@ public final class PodmanRuntime implements SpriteRuntime {
 
     @Override
     public Optional<SpriteInfo> inspect(String sprite) {
-        return inspectContainer(sprite).filter(c -> PUCK.equals(labels(c).get(MANAGED))).map(this::info);
+        Optional<InspectContainer> c = inspectContainer(sprite);
+        if (c.isPresent()) {
+            return c.filter(x -> PUCK.equals(labels(x).get(MANAGED))).map(this::info);
+        }
+        return archived.find(sprite).map(this::info);
     }
 
     @Override
@@ -256,6 +274,11 @@ public final class PodmanRuntime implements SpriteRuntime {
         for (ListContainer c : found) {
             String sprite = c.getLabels() == null ? null : c.getLabels().get(SPRITE);
             if (sprite != null) {
+                inspect(sprite).ifPresent(out::add);
+            }
+        }
+        for (String sprite : archived.sprites()) {
+            if (out.stream().noneMatch(i -> i.name().equals(sprite))) {
                 inspect(sprite).ifPresent(out::add);
             }
         }
@@ -282,19 +305,197 @@ public final class PodmanRuntime implements SpriteRuntime {
     @Override
     public void hibernate(String sprite) {
         requireCapability(Capability.HIBERNATE);
-        inState(sprite, "hibernate", SpriteState.RUNNING, () -> client.containers().containerCheckpoint(container(sprite), false, false, true, false, false, false, true, false));
+        if (!Files.isRegularFile(criuConfigFile())) {
+            try {
+                systemdCriuConfig(); // a systemd sprite's annotation names it; someone removed it
+            } catch (BackendException unwritable) {
+                // only systemd sprites need it, and their checkpoint will say what CRIU missed
+            }
+        }
+        // The sprite's address must stay on this machine while it sleeps: the bridge lives as long as a container on it runs.
+        quietly(() -> {
+            bridge.ensureKeeper(keeperImage(ImageRef.DEFAULT.reference()));
+            return null;
+        });
+        try {
+            inState(sprite, "hibernate", SpriteState.RUNNING, () -> client.containers().containerCheckpoint(container(sprite), false, false, true, false, false, false, true, false));
+        } catch (BackendException e) {
+            throw criuFailure(sprite, "hibernate", e);
+        }
     }
 
     @Override
     public void wake(String sprite) {
         requireCapability(Capability.HIBERNATE);
-        inState(sprite, "wake", SpriteState.HIBERNATED, () -> client.containers().containerRestore(container(sprite), null, false, true, false, false, false, false, false, true, false));
+        try {
+            inState(sprite, "wake", SpriteState.HIBERNATED, () -> client.containers().containerRestore(container(sprite), null, false, true, false, false, false, false, false, true, false));
+        } catch (IllegalSpriteStateException e) {
+            if (e.state() != SpriteState.ARCHIVED) {
+                throw e;
+            }
+            wakeFromArchive(sprite, archived.find(sprite).orElseThrow(() -> e));
+            return;
+        } catch (BackendException e) {
+            throw criuFailure(sprite, "wake", e);
+        }
+        if (archived.find(sprite).isPresent()) {
+            // left by an archiving that stopped before it removed the container: the container is the truth
+            archived.delete(sprite);
+        }
+    }
+
+    /**
+     * Exports a hibernated sprite's checkpoint to {@code <data dir>/podman/archives/<sprite>.tar},
+     * records its size and SHA-256 next to it, then removes the container; the volumes stay.
+     * Podman exports only a running container's checkpoint, so the sprite is restored in place
+     * first and checkpointed again straight into the archive (about as long as a wake and a
+     * hibernate). If the export fails, the sprite is hibernated again as it was.
+     */
+    @Override
+    public void archive(String sprite) {
+        requireCapability(Capability.ARCHIVE);
+        InspectContainer c = inspectContainer(sprite).filter(x -> PUCK.equals(labels(x).get(MANAGED)))
+                .orElseThrow(() -> archived.find(sprite).<PuckException>map(r -> new IllegalSpriteStateException(sprite, SpriteState.ARCHIVED, "archive",
+                        "It is archived already.")).orElseGet(() -> new SpriteNotFoundException(sprite)));
+        SpriteState state = info(c).state();
+        if (state != SpriteState.HIBERNATED) {
+            throw new IllegalSpriteStateException(sprite, state, "archive", "Only a hibernated sprite is archived; hibernate it first.");
+        }
+        Path tar = archived.archive(sprite);
+        wake(sprite);
+        CheckpointArchives.Archive a;
+        try {
+            a = archives.export(container(sprite), false, tar);
+        } catch (IOException e) {
+            quietly(() -> client.containers().containerCheckpoint(container(sprite), false, false, true, false, false, false, true, false));
+            throw streamingFailure(sprite, "archive", e, "The sprite was hibernated again as it was; check free disk space in " + archived.dir() + ".");
+        }
+        try {
+            archived.write(new SpriteArchives.Record(sprite, a.size(), a.sha256(), clock.instant(), parse(c.getCreated()).orElse(clock.instant()),
+                    imageOf(c), labels(c), c.getConfig().getEnv() == null ? List.of() : c.getConfig().getEnv(), c.getId()));
+        } catch (IOException e) {
+            deleteQuietly(tar);
+            throw new BackendException(NAME, sprite, 0, "archive failed: cannot write its record in " + archived.dir() + " (" + e.getMessage() + ").",
+                    "The sprite stays hibernated in Podman; check free disk space and permissions in " + archived.dir() + ".", e);
+        }
+        api(sprite, "archive (remove the container)", () -> client.containers().containerDelete(container(sprite), true, false, 0, false));
+        quietly(() -> {
+            bridge.removeKeeperIfUnused();
+            return null;
+        });
+    }
+
+    /**
+     * Imports an archived sprite's checkpoint after checking its SHA-256. Its kept volumes are
+     * used as they are (nothing ran on them since); only if they were removed are they made
+     * again from the archive. The archive is deleted once the sprite runs.
+     */
+    private void wakeFromArchive(String sprite, SpriteArchives.Record record) {
+        Path tar = archived.verified(record);
+        api(null, "network", () -> {
+            bridge.ensureNetwork();
+            bridge.ensureKeeper(keeperImage(record.image()));
+            return null;
+        });
+        boolean volumesKept = volumeExists(volume(sprite, "home")) && volumeExists(volume(sprite, "root"));
+        try {
+            archives.importArchive(tar, volumesKept);
+        } catch (IOException e) {
+            quietly(() -> client.containers().containerDelete(container(sprite), true, true, 0, false));
+            if (!volumesKept) {
+                removeContainerAndVolumes(sprite);
+            }
+            throw criuFailure(sprite, "wake", streamingFailure(sprite, "wake from the archive", e,
+                    "Nothing was deleted: the sprite stays ARCHIVED in " + tar + ", its volumes as they were."));
+        }
+        archived.delete(sprite);
+    }
+
+    /**
+     * Names what to do when CRIU refused a checkpoint: Podman's message carries CRIU's, and the
+     * log it points to says more. The sprite's state is what it was.
+     */
+    private BackendException criuFailure(String sprite, String operation, BackendException e) {
+        String m = e.problem().substring(e.problem().indexOf(": ") + 2);
+        if (m.contains("runc checkpoint") || m.contains("runc restore")) {
+            // runc's message names only itself; CRIU's own words are in its log, next to the checkpoint
+            String log = m.contains("runc checkpoint") ? "dump.log" : "restore.log";
+            m = "runc failed; CRIU's " + log + " says: " + criuErrors(sprite, log).orElse("(no log found)");
+        }
+        if (!m.toLowerCase(java.util.Locale.ROOT).contains("criu")) {
+            return e;
+        }
+        String remedy = switch (operation) {
+            case "hibernate" -> "The sprite keeps running. CRIU's log (the path is in the message, or dump.log in the container's userdata) says which process or resource "
+                    + "it could not dump; `sudo criu check` tests the host, and the probe's detail line names this host's limits.";
+            case "restore" -> "The snapshot cannot be restored on this host: it was most likely taken on another kernel or with another CRIU version (CRIU restores only "
+                    + "on a compatible one). " + e.remedy().orElse("") + " Restore it on the machine that took it, or take a new snapshot here. CRIU's restore.log says more.";
+            default -> "Nothing was changed: the sprite's state, files and volumes are as they were. The checkpoint was most likely made on another kernel or with another "
+                    + "CRIU version (CRIU restores only on a compatible one): wake it on the machine that made it, or, to start afresh with its files, delete it "
+                    + "without PURGE (its volumes /home and /root are kept) and create it again. CRIU's restore.log says more.";
+        };
+        return new BackendException(NAME, sprite, e.status(), operation + " failed: CRIU refused the checkpoint: " + m, remedy, e);
+    }
+
+    /** @return the error lines of a CRIU log in the sprite's container directory (the socket is local), at most three */
+    private Optional<String> criuErrors(String sprite, String log) {
+        try {
+            String dir = inspectContainer(sprite).map(InspectContainer::getStaticDir).orElse(null);
+            if (dir == null || !Files.isRegularFile(Path.of(dir, log))) {
+                return Optional.empty();
+            }
+            try (var lines = Files.lines(Path.of(dir, log), StandardCharsets.UTF_8)) {
+                List<String> errors = lines.filter(l -> l.contains("Error (")).map(String::strip).toList();
+                return errors.isEmpty() ? Optional.empty()
+                        : Optional.of(String.join(" | ", errors.subList(0, Math.min(3, errors.size()))) + " (" + Path.of(dir, log) + ")");
+            }
+        } catch (IOException | java.io.UncheckedIOException | PuckException e) {
+            return Optional.empty();
+        }
+    }
+
+    /**
+     * Reads the sprite's network counters from Podman's stats ({@code GET /containers/stats?stream=false}),
+     * which reads them in the sprite's network namespace: it works for running and paused sprites
+     * on cgroup v1 and v2 and sends nothing to the sprite. Empty for a sprite that does not run
+     * (hibernated or archived: it has no network namespace).
+     */
+    @Override
+    public Optional<labs.sandwich.puck.spi.Traffic> traffic(String sprite) {
+        labs.sandwich.puck.podman.internal.libpod.model.ContainerStatsReport report;
+        try {
+            report = client.containers().containerStats(List.of(container(sprite)), false);
+        } catch (ApiException e) {
+            if (e.getCode() == 404 && archived.find(sprite).isPresent()) {
+                return Optional.empty();
+            }
+            return api(sprite, "traffic", () -> {
+                throw e;
+            });
+        }
+        if (report == null || report.getStats() == null || report.getStats().isEmpty() || report.getStats().getFirst().getNetwork() == null) {
+            return Optional.empty();
+        }
+        long rx = 0;
+        long tx = 0;
+        for (var n : report.getStats().getFirst().getNetwork().values()) {
+            rx += n.getRxBytes() == null ? 0 : n.getRxBytes();
+            tx += n.getTxBytes() == null ? 0 : n.getTxBytes();
+        }
+        return Optional.of(new labs.sandwich.puck.spi.Traffic(Math.max(0, rx), Math.max(0, tx)));
     }
 
     @Override
     public void delete(String sprite, DeletePolicy policy) {
-        inspect(sprite).orElseThrow(() -> new SpriteNotFoundException(sprite));
-        api(sprite, "delete", () -> client.containers().containerDelete(container(sprite), true, false, 2, false));
+        SpriteInfo info = inspect(sprite).orElseThrow(() -> new SpriteNotFoundException(sprite));
+        if (info.state() != SpriteState.ARCHIVED) {
+            api(sprite, "delete", () -> client.containers().containerDelete(container(sprite), true, false, 2, false));
+        }
+        archived.delete(sprite);
+        quietly(() -> {
+            bridge.removeKeeperIfUnused();
+            return null;
+        });
         if (policy == DeletePolicy.PURGE) {
             for (String dir : List.of("home", "root")) {
                 api(sprite, "delete volume", () -> {
@@ -503,7 +704,8 @@ public final class PodmanRuntime implements SpriteRuntime {
 
     @Override
     public Endpoint endpoint(String sprite, int port) {
-        InspectContainer c = inspectContainer(sprite).orElseThrow(() -> new SpriteNotFoundException(sprite));
+        InspectContainer c = inspectContainer(sprite).orElseThrow(() -> archived.find(sprite).<PuckException>map(r -> new IllegalSpriteStateException(sprite,
+                SpriteState.ARCHIVED, "reach", "It has no address while it is archived; wake it first.")).orElseGet(() -> new SpriteNotFoundException(sprite)));
         return new Endpoint(ip(c).orElseThrow(() -> new IllegalSpriteStateException(sprite, info(c).state(), "reach",
                 "It has no address while it is not running; wake it first.")), port);
     }
@@ -544,18 +746,29 @@ public final class PodmanRuntime implements SpriteRuntime {
         requireCapability(Capability.SNAPSHOT);
         Path file = verified(snapshot);
         SpriteState state = inspect(sprite).orElseThrow(() -> new SpriteNotFoundException(sprite)).state();
-        switch (state) {
-            case PAUSED -> unpause(sprite);
-            case HIBERNATED -> wake(sprite);
-            case RUNNING -> { }
-            default -> throw new IllegalSpriteStateException(sprite, state, "restore", "Wait for the current operation to finish.");
+        Path rollback;
+        if (state == SpriteState.ARCHIVED) {
+            // The archive is the rollback archive already: it holds memory, files and the volumes' contents.
+            rollback = archived.verified(archived.find(sprite).orElseThrow(() -> new SpriteNotFoundException(sprite)));
+        } else {
+            switch (state) {
+                case PAUSED -> unpause(sprite);
+                case HIBERNATED -> wake(sprite);
+                case RUNNING -> { }
+                default -> throw new IllegalSpriteStateException(sprite, state, "restore", "Wait for the current operation to finish.");
+            }
+            rollback = snapshotDir.resolve("rollback-" + sprite + "-" + System.nanoTime() + ".tar");
+            try {
+                archives.export(container(sprite), false, rollback);
+            } catch (IOException e) {
+                throw streamingFailure(sprite, "restore (saving the current state first)", e, "Nothing was changed; check free disk space in " + snapshotDir + ".");
+            }
         }
-        Path rollback = snapshotDir.resolve("rollback-" + sprite + "-" + System.nanoTime() + ".tar");
-        try {
-            archives.export(container(sprite), false, rollback);
-        } catch (IOException e) {
-            throw streamingFailure(sprite, "restore (saving the current state first)", e, "Nothing was changed; check free disk space in " + snapshotDir + ".");
-        }
+        api(null, "network", () -> {
+            bridge.ensureNetwork();
+            bridge.ensureKeeper(keeperImage(ImageRef.DEFAULT.reference()));
+            return null;
+        });
         removeContainerAndVolumes(sprite);
         try {
             archives.importArchive(file);
@@ -569,29 +782,25 @@ public final class PodmanRuntime implements SpriteRuntime {
                         + "), and so did putting the sprite back as it was (" + alsoFailed.getMessage() + ").",
                         "Nothing is lost: the sprite's state is in " + rollback + "; restore it with `podman container restore --import " + rollback + "`.", failed);
             }
-            deleteQuietly(rollback);
-            throw streamingFailure(sprite, "restore", failed, "The sprite was put back as it was before the restore.");
+            forgetRollback(sprite, rollback);
+            throw criuFailure(sprite, "restore", streamingFailure(sprite, "restore", failed, state == SpriteState.ARCHIVED
+                    ? "The sprite was woken from its archive instead, with the memory and files it had." : "The sprite was put back as it was before the restore."));
         }
-        deleteQuietly(rollback);
+        forgetRollback(sprite, rollback);
+    }
+
+    /** A rollback archive is removed once a container holds the state; an archived sprite's is its archive, with its record. */
+    private void forgetRollback(String sprite, Path rollback) {
+        if (rollback.equals(archived.archive(sprite))) {
+            archived.delete(sprite);
+        } else {
+            deleteQuietly(rollback);
+        }
     }
 
     /** @return the snapshot's file, after checking its size and SHA-256 against the record */
     private Path verified(Snapshot snapshot) {
-        Path file = snapshotFile(snapshot.id());
-        try {
-            if (!Files.isRegularFile(file)) {
-                throw new SnapshotCorruptedException(snapshot.sprite(), snapshot.id().value(), "its archive " + file + " is missing.");
-            }
-            long size = Files.size(file);
-            String sha = CheckpointArchives.sha256(file);
-            if (size != snapshot.sizeBytes() || !sha.equals(snapshot.sha256())) {
-                throw new SnapshotCorruptedException(snapshot.sprite(), snapshot.id().value(), "its archive " + file + " has " + size
-                        + " bytes and SHA-256 " + sha + ", but " + snapshot.sizeBytes() + " bytes and " + snapshot.sha256() + " were recorded.");
-            }
-            return file;
-        } catch (IOException e) {
-            throw new SnapshotCorruptedException(snapshot.sprite(), snapshot.id().value(), "its archive cannot be read: " + e.getMessage());
-        }
+        return CheckpointArchives.verify(snapshotFile(snapshot.id()), snapshot.sizeBytes(), snapshot.sha256(), snapshot.sprite(), snapshot.id().value());
     }
 
     private void removeContainerAndVolumes(String sprite) {
@@ -633,7 +842,7 @@ public final class PodmanRuntime implements SpriteRuntime {
         requireCapability(Capability.FORK);
         Path file = verified(snapshot);
         String name = spec.name();
-        if (inspectContainer(name).isPresent()) {
+        if (inspectContainer(name).isPresent() || archived.find(name).isPresent()) {
             throw new SpriteAlreadyExistsException(name);
         }
         for (String dir : List.of("home", "root")) {
@@ -644,6 +853,11 @@ public final class PodmanRuntime implements SpriteRuntime {
             }
         }
         Path rewritten = snapshotDir.resolve("fork-" + name + "-" + System.nanoTime() + ".tar");
+        api(null, "network", () -> {
+            bridge.ensureNetwork();
+            bridge.ensureKeeper(keeperImage(ImageRef.DEFAULT.reference()));
+            return null;
+        });
         try {
             archives.rewriteForFork(file, snapshot.sprite(), name, rewritten);
             archives.importAs(rewritten, container(name));
@@ -677,6 +891,9 @@ public final class PodmanRuntime implements SpriteRuntime {
                 throw new OperationInterruptedException(sprite, operation, e);
             }
             if (e.getCode() == 404 && sprite != null) {
+                if (archived.find(sprite).isPresent()) {
+                    throw new IllegalSpriteStateException(sprite, SpriteState.ARCHIVED, operation, "Wake it first: it is archived, and has no container until then.");
+                }
                 throw new SpriteNotFoundException(sprite);
             }
             if (e.getCode() == 0) {
@@ -768,15 +985,66 @@ public final class PodmanRuntime implements SpriteRuntime {
         return true;
     }
 
-    private static Map<String, String> labelsFor(SpriteSpec spec) {
-        Map<String, String> labels = new LinkedHashMap<>();
-        labels.put(MANAGED, PUCK);
-        labels.put(SPRITE, spec.name());
-        labels.put(IDLE, spec.idleTimeout().toString());
-        labels.put(PORTS, spec.ports().stream().map(String::valueOf).collect(Collectors.joining(",")));
-        labels.put(ENV_KEYS, String.join(",", spec.env().keySet()));
-        spec.labels().forEach((k, v) -> labels.put(USER_LABEL + k, v));
-        return labels;
+    /**
+     * Whether the image boots systemd as PID 1 ({@code /sbin/init}, {@code /lib/systemd/systemd}…,
+     * as its entrypoint or, without one, its command). Podman runs such a container in its
+     * systemd mode by itself; CRIU then needs {@link #systemdCriuConfig()} to dump it.
+     */
+    private boolean bootsSystemd(ImageRef image) {
+        try {
+            var config = client.images().imageInspect(image.reference()).getConfig();
+            if (config == null) {
+                return false;
+            }
+            List<String> argv = config.getEntrypoint() != null && !config.getEntrypoint().isEmpty() ? config.getEntrypoint() : config.getCmd();
+            return argv != null && !argv.isEmpty() && isSystemd(argv.getFirst());
+        } catch (ApiException e) {
+            return false;
+        }
+    }
+
+    static boolean isSystemd(String program) {
+        return List.of("/sbin/init", "/usr/sbin/init", "/lib/systemd/systemd", "/usr/lib/systemd/systemd", "systemd", "init").contains(program);
+    }
+
+    /**
+     * CRIU's configuration for sprites whose PID 1 is systemd, given to each such container as
+     * the {@code org.criu.config} annotation (runc passes it to CRIU on every checkpoint and
+     * restore). systemd and dbus hold inotify watches on these directories, and CRIU must be
+     * told where to look to find the watched files again by their inode ({@code irmap}); without
+     * it every checkpoint fails ({@code criu failed: type NOTIFY}). Written once, idempotently,
+     * in the data directory, and again before a hibernate if someone removed it.
+     */
+    Path systemdCriuConfig() {
+        Path file = criuConfigFile();
+        String text = "# Puck: CRIU options for sprites with systemd as PID 1 (see docs/podman.md)\n"
+                + "irmap-scan-path /usr/share/dbus-1\nirmap-scan-path /usr/share/zoneinfo/Etc\n";
+        try {
+            if (!Files.isRegularFile(file) || !Files.readString(file).equals(text)) {
+                Files.createDirectories(file.getParent());
+                Path part = file.resolveSibling("systemd.conf.part");
+                Files.writeString(part, text);
+                Files.move(part, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+            }
+            return file;
+        } catch (IOException e) {
+            throw new BackendException(NAME, null, 0, "cannot write CRIU's configuration for systemd sprites to " + file + ": " + e.getMessage(),
+                    "Check the data directory's permissions and free space.", e);
+        }
+    }
+
+    private Path criuConfigFile() {
+        return snapshotDir.resolveSibling("criu").resolve("systemd.conf");
+    }
+
+    /** The keeper's image: the base image if it is here (every sprite image may not be), else the one given. */
+    private String keeperImage(String fallback) {
+        try {
+            client.images().imageExists(ImageRef.DEFAULT.reference());
+            return ImageRef.DEFAULT.reference();
+        } catch (ApiException e) {
+            return fallback;
+        }
     }
 
     private static LinuxResources limits(Resources r) {
@@ -797,28 +1065,7 @@ public final class PodmanRuntime implements SpriteRuntime {
     /** Rebuilds the spec from the container's labels and configuration: what adoption after a lost store needs. */
     private SpriteInfo info(InspectContainer c) {
         Map<String, String> labels = labels(c);
-        String name = labels.get(SPRITE);
-        Map<String, String> env = new LinkedHashMap<>();
-        List<String> keys = Arrays.stream(labels.getOrDefault(ENV_KEYS, "").split(",")).filter(s -> !s.isEmpty()).toList();
-        for (String kv : c.getConfig().getEnv() == null ? List.<String>of() : c.getConfig().getEnv()) {
-            int eq = kv.indexOf('=');
-            if (eq > 0 && keys.contains(kv.substring(0, eq))) {
-                env.put(kv.substring(0, eq), kv.substring(eq + 1));
-            }
-        }
-        Map<String, String> user = new LinkedHashMap<>();
-        labels.forEach((k, v) -> {
-            if (k.startsWith(USER_LABEL)) {
-                user.put(k.substring(USER_LABEL.length()), v);
-            }
-        });
-        List<Integer> ports = Arrays.stream(labels.getOrDefault(PORTS, "").split(",")).filter(s -> !s.isEmpty()).map(Integer::valueOf).toList();
-        SpriteSpec spec = SpriteSpec.named(name).toBuilder().image(ImageRef.of(imageOf(c)))
-                .idleTimeout(Duration.parse(labels.getOrDefault(IDLE, SpriteSpec.DEFAULT_IDLE_TIMEOUT.toString())))
-                .env(env).ports(ports).build();
-        for (var e : user.entrySet()) {
-            spec = spec.withLabel(e.getKey(), e.getValue());
-        }
+        SpriteSpec spec = specLabels.decode(labels, imageOf(c), c.getConfig().getEnv());
         Instant created = parse(c.getCreated()).orElse(clock.instant());
         InspectContainerState st = c.getState();
         Instant since = parse(st == null ? null : st.getRestoredAt()).or(() -> parse(st == null ? null : st.getCheckpointedAt())).orElse(created);
@@ -827,7 +1074,60 @@ public final class PodmanRuntime implements SpriteRuntime {
         attributes.put("container.id", c.getId());
         ip(c).ifPresent(ip -> attributes.put("ip", ip));
         attributes.put("podman.status", st == null ? "unknown" : String.valueOf(st.getStatus()));
-        return new SpriteInfo(name, state(st), spec, NAME, created, since, attributes);
+        SpriteState state = state(st);
+        if (state == SpriteState.FAILED && completedDump(c).isPresent()) {
+            state = SpriteState.HIBERNATED;
+            since = completedDump(c).get();
+            attributes.put("podman.checkpoint", "completed while the Podman service was down; a wake restores it");
+        }
+        return new SpriteInfo(spec.name(), state, spec, NAME, created, since, attributes);
+    }
+
+    /** An archived sprite, from its record: the same labels, so the same spec. */
+    private SpriteInfo info(SpriteArchives.Record r) {
+        SpriteSpec spec = specLabels.decode(r.labels(), r.image(), r.env());
+        Map<String, String> attributes = new LinkedHashMap<>();
+        attributes.put("archive", archived.archive(r.sprite()).toString());
+        attributes.put("archive.sha256", r.sha256());
+        attributes.put("archive.size", String.valueOf(r.size()));
+        attributes.put("container.id", r.containerId());
+        return new SpriteInfo(spec.name(), SpriteState.ARCHIVED, spec, NAME, r.created(), r.archivedAt(), attributes);
+    }
+
+    /**
+     * A checkpoint that CRIU finished while Podman's service died (the service runs runc, which
+     * runs CRIU; they carry on without it): Podman then records the container as exited, not
+     * checkpointed, yet a complete checkpoint is in its directory and {@code restore} brings the
+     * sprite back with its memory. Complete means CRIU's inventory is there and its log says it
+     * finished, after the container last started or was restored (so an old dump never counts).
+     * The socket is local, so the directory is readable here; where it is not, nothing is found.
+     *
+     * @return when the dump finished, if the container holds such a checkpoint
+     */
+    static Optional<Instant> completedDump(InspectContainer c) {
+        InspectContainerState st = c.getState();
+        if (st == null || Boolean.TRUE.equals(st.getCheckpointed()) || !List.of("exited", "stopped").contains(String.valueOf(st.getStatus()))
+                || c.getStaticDir() == null) {
+            return Optional.empty();
+        }
+        Path dir = Path.of(c.getStaticDir());
+        Path log = dir.resolve("dump.log");
+        try {
+            if (!Files.isRegularFile(dir.resolve("checkpoint").resolve("inventory.img")) || !Files.isRegularFile(log)) {
+                return Optional.empty();
+            }
+            Instant done = Files.getLastModifiedTime(log).toInstant();
+            Instant started = parse(st.getRestoredAt()).filter(r -> r.isAfter(parse(st.getStartedAt()).orElse(Instant.EPOCH)))
+                    .or(() -> parse(st.getStartedAt())).orElse(Instant.EPOCH);
+            if (done.isBefore(started)) {
+                return Optional.empty();
+            }
+            try (var lines = Files.lines(log, StandardCharsets.UTF_8)) {
+                return lines.reduce((a, b) -> b).filter(last -> last.contains("Dumping finished successfully")).map(last -> done);
+            }
+        } catch (IOException | java.io.UncheckedIOException | SecurityException e) {
+            return Optional.empty();
+        }
     }
 
     private static String imageOf(InspectContainer c) {

@@ -17,6 +17,7 @@ import java.util.Map;
 import labs.sandwich.puck.podman.internal.libpod.ApiException;
 import labs.sandwich.puck.podman.internal.libpod.model.CheckpointReport;
 import labs.sandwich.puck.podman.internal.libpod.model.ContainerCreateResponse;
+import labs.sandwich.puck.podman.internal.libpod.model.ContainerStatsReport;
 import labs.sandwich.puck.podman.internal.libpod.model.IDResponse;
 import labs.sandwich.puck.podman.internal.libpod.model.ImageData;
 import labs.sandwich.puck.podman.internal.libpod.model.Info;
@@ -88,6 +89,19 @@ class LibpodMappingTest {
         assertThat(info.getHost().getRemoteSocket().getPath()).isEqualTo("unix:///run/podman/podman.sock");
         assertThat(info.getStore().getGraphDriverName()).isEqualTo("overlay");
         assertThat(info.getVersion().getApIVersion()).isEqualTo("5.4.2");
+    }
+
+    @Test
+    @DisplayName("container stats: the report wraps a list; network counters per interface, read on cgroup v1 too")
+    void containerStats() {
+        ContainerStatsReport r = read("container-stats.json", ContainerStatsReport.class);
+        assertThat(r.getError()).isNull();
+        assertThat(r.getStats()).hasSize(1);
+        var eth0 = r.getStats().getFirst().getNetwork().get("eth0");
+        assertThat(eth0.getRxBytes()).isEqualTo(1330L);
+        assertThat(eth0.getTxBytes()).isEqualTo(308L);
+        assertThat(eth0.getRxPackets()).isEqualTo(17L);
+        assertThat(r.getStats().getFirst().getName()).isEqualTo("tstat-x2");
     }
 
     @Test
