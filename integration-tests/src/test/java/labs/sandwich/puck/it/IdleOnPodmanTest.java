@@ -45,6 +45,33 @@ class IdleOnPodmanTest {
         }
     }
 
+    @Test
+    void networkTrafficKeepsASpriteAwakeAndTrafficToAPausedOneWakesIt() throws Exception {
+        String name = "traffic-" + Long.toHexString(System.nanoTime());
+        try (Puck puck = Puck.builder().store(tmp.resolve("traffic.db")).monitorIdle(true).monitorInterval(Duration.ofMillis(200)).build()) {
+            Sprite s = puck.create(SpriteSpec.named(name).withSleep(new SleepPolicy(Duration.ofSeconds(2), Duration.ZERO, Duration.ZERO)));
+            try {
+                Memory.start(s);
+                String ip = s.inspect().attributes().get("ip");
+                long end = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+                while (System.nanoTime() < end) { // requests from this machine, not exec: only the counters see them
+                    new java.net.Socket(ip, 8080).close();
+                    Thread.sleep(300);
+                    assertThat(s.state()).as("traffic every 300 ms keeps it awake").isEqualTo(SpriteState.RUNNING);
+                }
+                assertThat(s.why().lastActivity()).get().extracting(Why.Activity::kind).isEqualTo(Why.Kind.TRAFFIC);
+                awaitState(s, SpriteState.PAUSED, Duration.ofSeconds(10));
+                try (java.net.Socket knock = new java.net.Socket()) {
+                    knock.connect(new java.net.InetSocketAddress(ip, 8080), 2000); // a paused sprite's kernel still answers the handshake
+                }
+                awaitState(s, SpriteState.RUNNING, Duration.ofSeconds(10));
+                assertThat(s.why().cause()).as("woken by the monitor").startsWith("unpause (idle monitor: traffic reached it)");
+            } finally {
+                s.delete(DeletePolicy.PURGE);
+            }
+        }
+    }
+
     private static void awaitState(Sprite s, SpriteState wanted, Duration patience) throws InterruptedException {
         long end = System.nanoTime() + patience.toNanos();
         while (s.state() != wanted && System.nanoTime() < end) {

@@ -162,6 +162,16 @@ public interface SpriteRuntime extends AutoCloseable {
     }
 
     /**
+     * The RAM a sprite's processes use now, for {@code puck list} and {@code inspect()}.
+     *
+     * @param sprite a running or paused sprite
+     * @return bytes in use, or empty where the runtime cannot tell
+     */
+    default java.util.OptionalLong memoryBytes(String sprite) {
+        return java.util.OptionalLong.empty();
+    }
+
+    /**
      * Checks one readiness condition once, without waiting ({@link Readiness.Port},
      * {@link Readiness.Http} or {@link Readiness.Command}; the engine handles the others and
      * the polling).

@@ -142,6 +142,7 @@ class CliIT {
             assertThat(s.path("name").asText()).isEqualTo(name);
             assertThat(s.path("state").asText()).isEqualTo("RUNNING");
             assertThat(s.path("sleep").path("hibernateAfter").asText()).isEqualTo("PT0S");
+            assertThat(s.path("attributes").path("memory.bytes").asLong()).as("memory from the runtime").isPositive();
         });
         assertThat(puck("list").out()).startsWith("NAME").contains(name, "RUNNING");
 

@@ -455,6 +455,12 @@ public final class InMemorySpriteRuntime implements SpriteRuntime {
         return Optional.of(new Traffic(m.received, m.sent));
     }
 
+    @Override
+    public synchronized java.util.OptionalLong memoryBytes(String sprite) {
+        MemorySprite m = sprites.get(sprite);
+        return m == null ? java.util.OptionalLong.empty() : java.util.OptionalLong.of(m.memoryBytes());
+    }
+
     /**
      * Counts network traffic to and from a sprite, as if a client had talked to it: what the idle
      * monitor sees through {@link #traffic}.

@@ -92,7 +92,7 @@ public final class Activator implements AutoCloseable {
             }
             Socket upstream;
             try {
-                engine.wake(sprite, engine.defaultTimeout());
+                engine.wake(sprite, engine.defaultTimeout(), "activator: a request came for port " + port);
                 upstream = connect(engine.runtime().endpoint(sprite, port));
             } catch (PuckException e) {
                 answer(client, 503, "Sprite " + sprite + " could not wake", e.getMessage());

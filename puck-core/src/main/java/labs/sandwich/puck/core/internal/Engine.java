@@ -159,6 +159,9 @@ public final class Engine {
                         "Nothing was deleted. Delete it with sprite.delete() if it is gone for good, or check the runtime (`puck doctor`).", null));
         Map<String, String> attributes = new java.util.LinkedHashMap<>(info.attributes());
         store.exposures(name).stream().filter(StateStore.Exposed::primary).findFirst().ifPresent(e -> attributes.put("url", e.url()));
+        if (rec.state() == SpriteState.RUNNING || rec.state() == SpriteState.PAUSED) {
+            runtime.memoryBytes(name).ifPresent(bytes -> attributes.put("memory.bytes", Long.toString(bytes)));
+        }
         return new SpriteInfo(name, rec.state(), rec.spec(), rec.runtime(), rec.createdAt(), rec.stateSince(), attributes);
     }
 
@@ -373,8 +376,13 @@ public final class Engine {
 
     /** @param name a sprite @param timeout limit, readiness included */
     public void wake(String name, Duration timeout) {
+        wake(name, timeout, REQUESTED);
+    }
+
+    /** @param name a sprite @param timeout limit, readiness included @param cause why, for the journal and why() */
+    public void wake(String name, Duration timeout, String cause) {
         locked(name, timeout, () -> {
-            wakeLocked(name, deadline(clock.instant(), timeout), timeout, REQUESTED);
+            wakeLocked(name, deadline(clock.instant(), timeout), timeout, cause);
             return null;
         });
     }

@@ -128,7 +128,7 @@ public final class IdleMonitor implements AutoCloseable {
         String name = rec.name();
         if (rec.state() != SpriteState.HIBERNATED && trafficSince(name)) {
             if (rec.state() == SpriteState.PAUSED) {
-                engine.wake(name, engine.defaultTimeout());
+                engine.wake(name, engine.defaultTimeout(), "idle monitor: traffic reached it");
                 woken.add(name);
             }
             return;

@@ -174,6 +174,32 @@ public final class StateStore implements AutoCloseable {
 
     /** Reads and checks first; only then writes (WAL mode, migrations), so a refused file is left as it was. */
     private void prepare() {
+        long deadline = System.nanoTime() + busyTimeout.toNanos();
+        for (long pause = 5; ; pause = Math.min(100, pause * 2)) {
+            try {
+                check();
+                break;
+            } catch (StoreLockedException e) {
+                // Switching a new file to WAL needs it alone for a moment, and SQLite answers BUSY at once,
+                // without its busy handler, while another process is opening it too: wait as the handler would.
+                if (System.nanoTime() > deadline) {
+                    throw e;
+                }
+                try {
+                    Thread.sleep(pause);
+                } catch (InterruptedException ie) {
+                    Thread.currentThread().interrupt();
+                    throw e;
+                }
+            }
+        }
+        int version;
+        do {
+            version = write(this::migrateOneVersion);
+        } while (version < SCHEMA_VERSION);
+    }
+
+    private void check() {
         sql(() -> {
             try (Statement st = db.createStatement()) {
                 requireKnown(userVersion(st));
@@ -187,10 +213,6 @@ public final class StateStore implements AutoCloseable {
             }
             return null;
         });
-        int version;
-        do {
-            version = write(this::migrateOneVersion);
-        } while (version < SCHEMA_VERSION);
     }
 
     /**

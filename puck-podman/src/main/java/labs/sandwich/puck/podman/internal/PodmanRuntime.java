@@ -485,6 +485,20 @@ public final class PodmanRuntime implements SpriteRuntime {
         return Optional.of(new labs.sandwich.puck.spi.Traffic(Math.max(0, rx), Math.max(0, tx)));
     }
 
+    /** From the same stats call as {@link #traffic}: the memory cgroup's usage. */
+    @Override
+    public java.util.OptionalLong memoryBytes(String sprite) {
+        try {
+            var report = client.containers().containerStats(List.of(container(sprite)), false);
+            if (report == null || report.getStats() == null || report.getStats().isEmpty() || report.getStats().getFirst().getMemUsage() == null) {
+                return java.util.OptionalLong.empty();
+            }
+            return java.util.OptionalLong.of(Math.max(0, report.getStats().getFirst().getMemUsage()));
+        } catch (ApiException e) {
+            return java.util.OptionalLong.empty(); // an attribute for display: never a reason to fail inspect
+        }
+    }
+
     @Override
     public void delete(String sprite, DeletePolicy policy) {
         SpriteInfo info = inspect(sprite).orElseThrow(() -> new SpriteNotFoundException(sprite));
