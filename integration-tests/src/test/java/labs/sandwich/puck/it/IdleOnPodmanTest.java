@@ -55,7 +55,10 @@ class IdleOnPodmanTest {
                 String ip = s.inspect().attributes().get("ip");
                 long end = System.nanoTime() + Duration.ofSeconds(5).toNanos();
                 while (System.nanoTime() < end) { // requests from this machine, not exec: only the counters see them
-                    new java.net.Socket(ip, 8080).close();
+                    try (java.net.Socket s2 = new java.net.Socket(ip, 8080)) {
+                        s2.getOutputStream().write("GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+                        s2.getInputStream().readAllBytes();
+                    }
                     Thread.sleep(300);
                     assertThat(s.state()).as("traffic every 300 ms keeps it awake").isEqualTo(SpriteState.RUNNING);
                 }
@@ -63,6 +66,9 @@ class IdleOnPodmanTest {
                 awaitState(s, SpriteState.PAUSED, Duration.ofSeconds(10));
                 try (java.net.Socket knock = new java.net.Socket()) {
                     knock.connect(new java.net.InetSocketAddress(ip, 8080), 2000); // a paused sprite's kernel still answers the handshake
+                    knock.getOutputStream().write("GET / HTTP/1.1\r\nHost: x\r\nUser-Agent: a request, not the network's chatter\r\n\r\n"
+                            .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+                    Thread.sleep(1000);
                 }
                 awaitState(s, SpriteState.RUNNING, Duration.ofSeconds(10));
                 assertThat(s.why().cause()).as("woken by the monitor").startsWith("unpause (idle monitor: traffic reached it)");

@@ -38,6 +38,12 @@ public final class PodmanRuntimeProvider implements SpriteRuntimeProvider {
         return PodmanRuntime.NAME;
     }
 
+    /** What the last probe of a socket read, reused by a create within {@link #FRESH}. */
+    private record Probed(Info info, CriuReport criu, long at) {}
+
+    private static final java.time.Duration FRESH = java.time.Duration.ofSeconds(30);
+    private static final java.util.Map<Path, Probed> LAST = new java.util.concurrent.ConcurrentHashMap<>();
+
     @Override
     public int priority() {
         return PRIORITY;
@@ -51,12 +57,14 @@ public final class PodmanRuntimeProvider implements SpriteRuntimeProvider {
             return Probe.unavailable("no Podman socket at " + candidates + ".", SETUP);
         }
         try (PodmanClient client = new PodmanClient(socket.get())) {
-            String version = client.system().systemVersion().getVersion();
+            // One /info (about half a second: Podman asks its runtimes and storage) serves the probe and the create that follows.
+            Info info = client.system().systemInfo();
+            CriuReport criu = CriuReport.read();
+            LAST.put(socket.get(), new Probed(info, criu, System.nanoTime()));
+            String version = info.getVersion() == null ? null : info.getVersion().getVersion();
             if (version == null || Integer.parseInt(version.split("\\.")[0]) < 5) {
                 return Probe.unavailable("Podman at " + socket.get() + " is version " + version + "; Puck needs 5 or newer.", SETUP);
             }
-            CriuReport criu = CriuReport.read();
-            Info info = client.system().systemInfo();
             String checkpoint = checkpointProblem(info, criu).map(p -> "; cannot hibernate: " + p)
                     .orElse("; CRIU checkpoints (criu " + criu.version() + ")" + caveats(criu, capBnd()));
             return Probe.available("podman " + version + " at " + socket.get() + checkpoint);
@@ -73,8 +81,12 @@ public final class PodmanRuntimeProvider implements SpriteRuntimeProvider {
                 .orElseThrow(() -> new IllegalStateException("probe first: no Podman socket"));
         PodmanClient client = new PodmanClient(socket);
         try {
+            Probed probed = LAST.get(socket);
+            if (probed == null || System.nanoTime() - probed.at() > FRESH.toNanos()) {
+                probed = new Probed(client.system().systemInfo(), CriuReport.read(), System.nanoTime());
+            }
             return new PodmanRuntime(client, context.clock(), context.dataDirectory().resolve("podman").resolve("snapshots"),
-                    checkpointProblem(client.system().systemInfo(), CriuReport.read()));
+                    checkpointProblem(probed.info(), probed.criu()));
         } catch (ApiException e) {
             client.close();
             throw new labs.sandwich.puck.api.BackendException(PodmanRuntime.NAME, null, e.getCode(), "cannot read Podman's info: " + e.getMessage(), SETUP, e);

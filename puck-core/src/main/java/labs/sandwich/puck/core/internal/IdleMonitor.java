@@ -27,13 +27,20 @@ import org.slf4j.LoggerFactory;
  *
  * <p>A tick looks only at running and paused sprites and at hibernated ones whose archive tier
  * is due ({@link StateStore#sleepCandidates}); its runtime calls (one {@code traffic()} per
- * awake sprite) grow with those, not with all sprites. Network traffic seen since the last
- * tick is activity; traffic to a paused sprite wakes it.
+ * awake sprite) grow with those, not with all sprites. Network traffic of at least
+ * {@value #TRAFFIC_THRESHOLD} bytes since the last counted traffic is activity; such traffic to a
+ * paused sprite wakes it.
  */
 public final class IdleMonitor implements AutoCloseable {
     /** The store lease the acting monitor holds. */
     public static final String LEASE = "idle-monitor";
     private static final Logger LOG = LoggerFactory.getLogger(IdleMonitor.class);
+    /**
+     * Bytes (in and out) since the last counted traffic that make activity. A network's own
+     * chatter reaches every sprite, asleep or not: an ARP exchange is about 140 bytes every few
+     * seconds; a TCP connection with a request is several hundred.
+     */
+    static final long TRAFFIC_THRESHOLD = 300;
 
     private final Engine engine;
     private final StateStore store;
@@ -157,10 +164,15 @@ public final class IdleMonitor implements AutoCloseable {
         if (now.isEmpty()) {
             return false;
         }
-        Traffic before = lastTraffic.put(name, now.get());
-        if (before == null || before.equals(now.get())) {
+        Traffic before = lastTraffic.get(name);
+        if (before == null || now.get().total() < before.total()) {
+            lastTraffic.put(name, now.get()); // a first reading, or counters that restarted with a wake
             return false;
         }
+        if (now.get().total() - before.total() < TRAFFIC_THRESHOLD) {
+            return false; // not yet: the small change stays counted until it adds up
+        }
+        lastTraffic.put(name, now.get());
         store.touch(name, Why.Kind.TRAFFIC, "received " + now.get().receivedBytes() + " B, sent " + now.get().sentBytes() + " B in all");
         return true;
     }

@@ -168,13 +168,16 @@ class IdleMonitorTest {
         monitor.tick();
         assertThat(s.state()).isEqualTo(SpriteState.PAUSED);
 
-        rt.addTraffic("busy", 100, 50);
+        rt.addTraffic("busy", 60, 0); // an ARP request's worth: the network's chatter, not activity
+        monitor.tick();
+        assertThat(s.state()).isEqualTo(SpriteState.PAUSED);
+        rt.addTraffic("busy", 400, 100);
         IdleMonitor.Tick tick = monitor.tick();
         assertThat(tick.woken()).as("traffic to a paused sprite wakes it").containsExactly("busy");
         assertThat(s.state()).isEqualTo(SpriteState.RUNNING);
         assertThat(s.why().lastActivity()).get().extracting(Why.Activity::kind).isIn(Why.Kind.TRAFFIC, Why.Kind.LIFECYCLE);
         clock.advance(Duration.ofSeconds(25));
-        rt.addTraffic("busy", 10, 0);
+        rt.addTraffic("busy", 300, 0);
         monitor.tick();
         clock.advance(Duration.ofSeconds(25));
         monitor.tick();
