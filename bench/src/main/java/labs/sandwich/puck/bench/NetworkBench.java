@@ -103,7 +103,8 @@ public final class NetworkBench {
                 for (String n : List.of(web, raw)) {
                     puck.find(n).ifPresent(s -> s.delete(DeletePolicy.PURGE));
                 }
-                new ProcessBuilder("pkill", "-f", "caddy run --config " + caddyDir.resolve("caddy.json")).start().waitFor();
+                String config = "caddy run --config " + caddyDir.resolve("caddy.json");
+                ProcessHandle.allProcesses().filter(h -> h.info().commandLine().map(c -> c.contains(config)).orElse(false)).forEach(ProcessHandle::destroy);
             }
         }
         Files.writeString(report, report(iterations));

@@ -219,9 +219,12 @@ class CaddyIngressTest {
     }
 
     private void killCaddy() throws Exception {
-        Process p = new ProcessBuilder("pkill", "-f", "caddy run --config " + caddyDir.resolve("caddy.json")).start();
-        p.waitFor();
-        Thread.sleep(300);
+        String config = caddyDir.resolve("caddy.json").toString();
+        ProcessHandle.allProcesses().filter(h -> h.info().commandLine().map(c -> c.contains("caddy run --config " + config)).orElse(false))
+                .forEach(h -> {
+                    h.destroy();
+                    h.onExit().join();
+                });
     }
 
     private static int freePort() throws IOException {

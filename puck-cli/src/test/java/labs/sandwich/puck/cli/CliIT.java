@@ -82,7 +82,11 @@ class CliIT {
             puck("delete", "--purge", "--force", n);
         }
         // A store whose sprites were exposed starts its Caddy again when opened (to withdraw routes): stop it last.
-        new ProcessBuilder("pkill", "-f", "caddy run --config " + tmp.resolve("data").resolve("caddy")).start().waitFor();
+        String caddy = "caddy run --config " + tmp.resolve("data").resolve("caddy");
+        ProcessHandle.allProcesses().filter(h -> h.info().commandLine().map(c -> c.contains(caddy)).orElse(false)).forEach(h -> {
+            h.destroy();
+            h.onExit().join();
+        });
     }
 
     private String create(String sprite, String... options) throws Exception {
