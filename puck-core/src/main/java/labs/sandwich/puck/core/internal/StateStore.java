@@ -538,15 +538,18 @@ public final class StateStore implements AutoCloseable {
     }
 
     /**
-     * Ends a hold, counting its end as activity; an absent one (released already, or its sprite
-     * deleted) is ignored.
+     * Ends a hold, counting its end as activity unless it had lapsed; an absent one (released
+     * already, or its sprite deleted) is ignored.
      *
      * @param id what {@link #hold} returned
      */
     public void release(long id) {
         write(() -> {
+            Instant now = clock.instant();
             for (Hold h : query("SELECT * FROM holds WHERE id = ?", StateStore::holdRow, id)) {
-                touchNow(h.sprite(), h.kind(), h.detail() + " ended");
+                if (h.until() == null || h.until().isAfter(now)) { // giving up a lease that already lapsed is not activity
+                    touchNow(h.sprite(), h.kind(), h.detail() + " ended");
+                }
             }
             return update("DELETE FROM holds WHERE id = ?", id);
         });
