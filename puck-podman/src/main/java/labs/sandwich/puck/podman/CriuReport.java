@@ -45,6 +45,35 @@ record CriuReport(Optional<Path> path, String version, boolean checked, int chec
         return new CriuReport(criu, version, true, check.exit(), check.output(), dirty.exit() == 0);
     }
 
+    /** @return what identifies this host's CRIU: its path, size and modification time; a new CRIU gets a new identity */
+    static String identity() {
+        for (String place : PLACES) {
+            Path p = Path.of(place);
+            if (Files.isExecutable(p)) {
+                try {
+                    return place + "@" + Files.size(p) + "@" + Files.getLastModifiedTime(p).toMillis() + "@root=" + isRoot();
+                } catch (IOException e) {
+                    return place + "@?";
+                }
+            }
+        }
+        return "none@root=" + isRoot();
+    }
+
+    com.fasterxml.jackson.databind.node.ObjectNode toJson(com.fasterxml.jackson.databind.ObjectMapper json) {
+        return json.createObjectNode().put("path", path.map(Path::toString).orElse("")).put("version", version).put("checked", checked)
+                .put("checkExit", checkExit).put("checkOutput", checkOutput).put("dirtyTracking", dirtyTracking);
+    }
+
+    static CriuReport fromJson(com.fasterxml.jackson.databind.JsonNode n) {
+        if (!n.isObject()) {
+            throw new IllegalArgumentException("no CRIU report");
+        }
+        String path = n.path("path").asText();
+        return new CriuReport(path.isEmpty() ? Optional.empty() : Optional.of(Path.of(path)), n.path("version").asText(), n.path("checked").asBoolean(),
+                n.path("checkExit").asInt(), n.path("checkOutput").asText(), n.path("dirtyTracking").asBoolean());
+    }
+
     private record Result(int exit, String output) {}
 
     private static Result run(String... argv) {

@@ -38,11 +38,54 @@ public final class PodmanRuntimeProvider implements SpriteRuntimeProvider {
         return PodmanRuntime.NAME;
     }
 
-    /** What the last probe of a socket read, reused by a create within {@link #FRESH}. */
-    private record Probed(Info info, CriuReport criu, long at) {}
+    /** What a probe of a socket read. */
+    private record Probed(Info info, CriuReport criu) {}
 
-    private static final java.time.Duration FRESH = java.time.Duration.ofSeconds(30);
-    private static final java.util.Map<Path, Probed> LAST = new java.util.concurrent.ConcurrentHashMap<>();
+    /**
+     * Podman's /info takes about 0.6 s (it asks its runtimes and storage), far more than the rest
+     * of a {@code puck} command. What it says (version, rootless, remote) and what CRIU says change
+     * only with the service or CRIU, so they are kept in the data directory under the identity of
+     * the service's socket (recreated by every service start) and of the CRIU binary; a ping
+     * (10 ms) checks the service answers. Anything unreadable in the cache means asking again.
+     */
+    private static Probed probed(PodmanClient client, Path socket, RuntimeContext context) throws ApiException {
+        Path cache = context.dataDirectory().resolve("podman").resolve("probe-cache.json");
+        String key = identity(socket) + "|" + CriuReport.identity();
+        client.ping(); // the socket file can outlive its service
+        var json = client.json();
+        try {
+            if (Files.isRegularFile(cache)) {
+                var node = json.readTree(cache.toFile());
+                if (key.equals(node.path("key").asText())) {
+                    return new Probed(json.treeToValue(node.path("info"), Info.class), CriuReport.fromJson(node.path("criu")));
+                }
+            }
+        } catch (java.io.IOException | RuntimeException e) {
+            // a damaged or older cache: ask again
+        }
+        Probed fresh = new Probed(client.system().systemInfo(), CriuReport.read());
+        try {
+            Files.createDirectories(cache.getParent());
+            var node = json.createObjectNode().put("key", key);
+            node.set("info", json.valueToTree(fresh.info()));
+            node.set("criu", fresh.criu().toJson(json));
+            Path tmp = cache.resolveSibling(cache.getFileName() + ".part");
+            Files.write(tmp, json.writeValueAsBytes(node));
+            Files.move(tmp, cache, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        } catch (java.io.IOException | RuntimeException e) {
+            // no cache then; the next command asks again
+        }
+        return fresh;
+    }
+
+    private static String identity(Path file) {
+        try {
+            var attrs = Files.readAttributes(file, java.nio.file.attribute.BasicFileAttributes.class);
+            return file + "@" + attrs.fileKey() + "@" + attrs.lastModifiedTime().toMillis();
+        } catch (java.io.IOException e) {
+            return file + "@?" + System.nanoTime(); // unknown: never matches a cached key
+        }
+    }
 
     @Override
     public int priority() {
@@ -57,10 +100,9 @@ public final class PodmanRuntimeProvider implements SpriteRuntimeProvider {
             return Probe.unavailable("no Podman socket at " + candidates + ".", SETUP);
         }
         try (PodmanClient client = new PodmanClient(socket.get())) {
-            // One /info (about half a second: Podman asks its runtimes and storage) serves the probe and the create that follows.
-            Info info = client.system().systemInfo();
-            CriuReport criu = CriuReport.read();
-            LAST.put(socket.get(), new Probed(info, criu, System.nanoTime()));
+            Probed probed = probed(client, socket.get(), context);
+            Info info = probed.info();
+            CriuReport criu = probed.criu();
             String version = info.getVersion() == null ? null : info.getVersion().getVersion();
             if (version == null || Integer.parseInt(version.split("\\.")[0]) < 5) {
                 return Probe.unavailable("Podman at " + socket.get() + " is version " + version + "; Puck needs 5 or newer.", SETUP);
@@ -68,7 +110,7 @@ public final class PodmanRuntimeProvider implements SpriteRuntimeProvider {
             String checkpoint = checkpointProblem(info, criu).map(p -> "; cannot hibernate: " + p)
                     .orElse("; CRIU checkpoints (criu " + criu.version() + ")" + caveats(criu, capBnd()));
             return Probe.available("podman " + version + " at " + socket.get() + checkpoint);
-        } catch (ApiException e) {
+        } catch (ApiException | labs.sandwich.puck.podman.internal.LibpodException e) {
             return Probe.unavailable("the Podman socket " + socket.get() + " does not answer (" + e.getMessage() + ").", SETUP);
         } catch (RuntimeException e) {
             return Probe.unavailable("talking to Podman at " + socket.get() + " failed: " + e + ".", SETUP);
@@ -81,10 +123,7 @@ public final class PodmanRuntimeProvider implements SpriteRuntimeProvider {
                 .orElseThrow(() -> new IllegalStateException("probe first: no Podman socket"));
         PodmanClient client = new PodmanClient(socket);
         try {
-            Probed probed = LAST.get(socket);
-            if (probed == null || System.nanoTime() - probed.at() > FRESH.toNanos()) {
-                probed = new Probed(client.system().systemInfo(), CriuReport.read(), System.nanoTime());
-            }
+            Probed probed = probed(client, socket, context);
             return new PodmanRuntime(client, context.clock(), context.dataDirectory().resolve("podman").resolve("snapshots"),
                     checkpointProblem(probed.info(), probed.criu()));
         } catch (ApiException e) {
