@@ -55,6 +55,10 @@ final class DemoCommand extends Base {
 
     @Override
     int run(Puck puck) throws Exception {
+        if (!pkg.matches("[a-z0-9][a-z0-9+.-]{0,99}")) {
+            throw new labs.sandwich.puck.api.InvalidSpecException("--package", "'" + pkg.replaceAll("\\p{Cntrl}", "?") + "' is not a Debian package name.",
+                    "Use lower-case letters, digits and + - . as Debian does, e.g. jq.");
+        }
         long start = System.nanoTime();
         String fork = name + "-fork";
         say("puck demo: the whole story on this machine (" + puck.runtimeName() + ", store " + puck.storeFile() + ")");
@@ -73,8 +77,9 @@ final class DemoCommand extends Base {
                 () -> puck.create(SpriteSpec.named(name).withSleep(SleepPolicy.NEVER)));
         try {
             String version = timed("install", "apt-get install " + pkg + " in the sprite", () -> {
-                sh(s, "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq " + pkg + " >/dev/null", Duration.ofMinutes(10));
-                return sh(s, pkg + " --version 2>&1 | head -1", Duration.ofMinutes(1));
+                run(s, Duration.ofMinutes(10), "apt-get", "update", "-qq");
+                run(s, Duration.ofMinutes(10), "apt-get", "install", "-y", "-qq", pkg);
+                return version(s);
             });
             note(pkg + " says: " + version);
             long first = timed("process", "a Python server holding a counter in memory", () -> {
@@ -97,7 +102,7 @@ final class DemoCommand extends Base {
             });
             check(third == second + 1, "the counter said " + third + " after waking, expected " + (second + 1));
             note("the counter says " + third + " (it said " + second + " before): the process and its memory came back");
-            note(pkg + " is still installed: " + sh(s, pkg + " --version 2>&1 | head -1", Duration.ofMinutes(1)));
+            note(pkg + " is still installed: " + version(s));
             Snapshot snap = timed("snapshot", "memory, files and volumes, with a SHA-256", () -> s.snapshot("demo"));
             note("snapshot " + snap.id().value() + ": " + Out.bytes(snap.sizeBytes()) + ", sha256 " + snap.sha256().substring(0, 16) + "…");
             Sprite f = timed("fork", "a new sprite " + fork + " from the snapshot", () -> s.fork(snap, fork));
@@ -105,7 +110,7 @@ final class DemoCommand extends Base {
                 long forked = counter(f);
                 check(forked == third + 1, "the fork's counter said " + forked + ", expected " + (third + 1));
                 note(fork + ": counter " + forked + " (carried on from the snapshot), " + pkg + ": "
-                        + sh(f, pkg + " --version 2>&1 | head -1", Duration.ofMinutes(1)));
+                        + version(f));
                 note(name + ": counter " + counter(s) + " (the two sprites now live separate lives)");
             } finally {
                 if (!keep) {
@@ -158,6 +163,18 @@ final class DemoCommand extends Base {
         if (!ok) {
             throw new IllegalStateException("demo failed: " + problem);
         }
+    }
+
+    /** Runs an argv (the package name never reaches a shell), quietly, failing on a non-zero exit. */
+    private static void run(Sprite s, Duration timeout, String... argv) {
+        s.exec(ExecRequest.of(argv).withEnv("DEBIAN_FRONTEND", "noninteractive").withTimeout(timeout)).orThrow();
+    }
+
+    /** @return the first line of {@code <package> --version}: the program a Debian package of that name installs */
+    private String version(Sprite s) {
+        var r = s.exec(ExecRequest.of(pkg, "--version").withTimeout(Duration.ofMinutes(1)));
+        String out = (r.stdout() + r.stderr()).strip();
+        return out.isEmpty() ? "(exit " + r.exitCode() + ")" : out.lines().findFirst().orElse("");
     }
 
     private static String sh(Sprite s, String script, Duration timeout) {

@@ -120,6 +120,10 @@ class CliIT {
         assertThat(notFound.err()).startsWith("puck: There is no sprite named 'no-such-sprite'.").contains("[PUCK-SPRITE-001]").doesNotContain("\tat ");
         assertThat(puck("why", "no-such-sprite").exit()).isEqualTo(3);
 
+        Result badPackage = puck("demo", "--package", "jq; rm -rf /");
+        assertThat(badPackage.exit()).as("never reaches a shell").isEqualTo(2);
+        assertThat(badPackage.err()).contains("is not a Debian package name");
+
         Result badDuration = puck("create", name, "--idle-timeout", "soon");
         assertThat(badDuration.exit()).isEqualTo(2);
         assertThat(badDuration.err()).contains("'soon' is not a duration").contains("30s, 15m");

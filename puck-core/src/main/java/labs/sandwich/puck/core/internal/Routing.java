@@ -118,9 +118,4 @@ public final class Routing {
         published.put(sprite + ":" + port, toActivator);
         return url;
     }
-
-    /** @return the exposures of a sprite, with their URLs */
-    List<StateStore.Exposed> exposures(String sprite) {
-        return store.exposures(sprite);
-    }
 }
