@@ -71,6 +71,7 @@ class PodmanIncompatibleCheckpointTest {
             assertThatThrownBy(() -> runtime.restore(name, foreign)).isInstanceOfSatisfying(BackendException.class, e -> {
                 assertThat(e.getMessage()).contains("CRIU refused");
                 assertThat(e.remedy()).hasValueSatisfying(r -> assertThat(r).contains("another kernel", "CRIU version", "put back as it was"));
+                assertKeptRestoreLog(e);
             });
             assertThat(runtime.inspect(name).orElseThrow().state()).isEqualTo(SpriteState.RUNNING);
             assertThat(PodmanTests.readCounter(runtime, name)).as("its memory, as before the attempt").isEqualTo(2);
@@ -100,6 +101,7 @@ class PodmanIncompatibleCheckpointTest {
             System.out.println("wake of an incompatible archive: " + e.getMessage());
             assertThat(e.getMessage()).contains("CRIU refused");
             assertThat(e.remedy()).hasValueSatisfying(rem -> assertThat(rem).contains("Nothing was changed", "another kernel", "without PURGE"));
+            assertKeptRestoreLog(e);
         });
         assertThat(runtime.inspect(name).orElseThrow().state()).isEqualTo(SpriteState.ARCHIVED);
         assertThat(archive).exists();
@@ -145,5 +147,14 @@ class PodmanIncompatibleCheckpointTest {
             }
         }
         return HexFormat.of().formatHex(sha.digest());
+    }
+
+    /** The error names a copy of CRIU's restore.log outside the container's directory, where the next restore would overwrite it. */
+    private static void assertKeptRestoreLog(BackendException e) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("restore\\.log kept as (\\S+)\\)").matcher(e.getMessage());
+        assertThat(m.find()).as("the error names the kept restore.log: " + e.getMessage()).isTrue();
+        Path kept = Path.of(m.group(1));
+        assertThat(kept).startsWith(DATA.resolve("criu-logs"));
+        assertThat(kept).content().contains("Error (");
     }
 }

@@ -83,6 +83,13 @@ public final class PodmanRuntime implements SpriteRuntime {
     static final String MANAGED = SpecLabels.MANAGED;
     static final String PUCK = SpecLabels.PUCK;
     static final String SPRITE = SpecLabels.SPRITE;
+    /**
+     * CRIU cannot dump a unix socket holding messages with credentials; systemd's journald and
+     * D-Bus sockets hold some for a moment after each unit change. The dump then fails, the sprite
+     * keeps running untouched, and the queue drains by itself: so hibernate waits and tries again.
+     */
+    private static final String QUEUED_CREDENTIALS = "Control messages in queue";
+    private static final List<Duration> QUEUED_CREDENTIALS_RETRIES = List.of(Duration.ofMillis(250), Duration.ofMillis(1000), Duration.ofMillis(3000));
 
     private final PodmanClient client;
     private final CheckpointArchives archives;
@@ -317,26 +324,43 @@ public final class PodmanRuntime implements SpriteRuntime {
             bridge.ensureKeeper(keeperImage(ImageRef.DEFAULT.reference()));
             return null;
         });
-        try {
-            inState(sprite, "hibernate", SpriteState.RUNNING, () -> client.containers().containerCheckpoint(container(sprite), false, false, true, false, false, false, true, false));
-        } catch (BackendException e) {
-            throw criuFailure(sprite, "hibernate", e);
+        for (int attempt = 0; ; attempt++) {
+            try {
+                inState(sprite, "hibernate", SpriteState.RUNNING, () -> client.containers().containerCheckpoint(container(sprite), false, false, true, false, false, false, true, false));
+                return;
+            } catch (BackendException e) {
+                if (attempt < QUEUED_CREDENTIALS_RETRIES.size() && criuLogSays(sprite, "dump.log", QUEUED_CREDENTIALS)) {
+                    sleep(QUEUED_CREDENTIALS_RETRIES.get(attempt));
+                    continue;
+                }
+                throw criuFailure(sprite, "hibernate", e, Optional.empty());
+            }
         }
     }
 
     @Override
     public void wake(String sprite) {
         requireCapability(Capability.HIBERNATE);
-        try {
-            inState(sprite, "wake", SpriteState.HIBERNATED, () -> client.containers().containerRestore(container(sprite), null, false, true, false, false, false, false, false, true, false));
-        } catch (IllegalSpriteStateException e) {
-            if (e.state() != SpriteState.ARCHIVED) {
-                throw e;
+        for (int attempt = 0; ; attempt++) {
+            try {
+                inState(sprite, "wake", SpriteState.HIBERNATED, () -> client.containers().containerRestore(container(sprite), null, false, true, false, false, false, false, false, true, false));
+                break;
+            } catch (IllegalSpriteStateException e) {
+                if (e.state() != SpriteState.ARCHIVED) {
+                    throw e;
+                }
+                wakeFromArchive(sprite, archived.find(sprite).orElseThrow(() -> e));
+                return;
+            } catch (BackendException e) {
+                BackendException failure = criuFailure(sprite, "wake", e, keepRestoreLog(sprite));
+                // A failed restore leaves the checkpoint as it was (the sprite is still HIBERNATED, or inState had said
+                // otherwise): one more try rides out a passing cause; the first failure's log is kept.
+                if (attempt == 0 && failure != e) {
+                    sleep(Duration.ofMillis(500));
+                    continue;
+                }
+                throw failure;
             }
-            wakeFromArchive(sprite, archived.find(sprite).orElseThrow(() -> e));
-            return;
-        } catch (BackendException e) {
-            throw criuFailure(sprite, "wake", e);
         }
         if (archived.find(sprite).isPresent()) {
             // left by an archiving that stopped before it removed the container: the container is the truth
@@ -401,12 +425,13 @@ public final class PodmanRuntime implements SpriteRuntime {
         try {
             archives.importArchive(tar, volumesKept);
         } catch (IOException e) {
+            Optional<Path> restoreLog = keepRestoreLog(sprite);
             quietly(() -> client.containers().containerDelete(container(sprite), true, true, 0, false));
             if (!volumesKept) {
                 removeContainerAndVolumes(sprite);
             }
             throw criuFailure(sprite, "wake", streamingFailure(sprite, "wake from the archive", e,
-                    "Nothing was deleted: the sprite stays ARCHIVED in " + tar + ", its volumes as they were."));
+                    "Nothing was deleted: the sprite stays ARCHIVED in " + tar + ", its volumes as they were."), restoreLog);
         }
         archived.delete(sprite);
     }
@@ -415,13 +440,14 @@ public final class PodmanRuntime implements SpriteRuntime {
      * Names what to do when CRIU refused a checkpoint: Podman's message carries CRIU's, and the
      * log it points to says more. The sprite's state is what it was.
      */
-    private BackendException criuFailure(String sprite, String operation, BackendException e) {
+    private BackendException criuFailure(String sprite, String operation, BackendException e, Optional<Path> restoreLog) {
         String m = e.problem().substring(e.problem().indexOf(": ") + 2);
         if (m.contains("runc checkpoint") || m.contains("runc restore")) {
             // runc's message names only itself; CRIU's own words are in its log, next to the checkpoint
             String log = m.contains("runc checkpoint") ? "dump.log" : "restore.log";
             m = "runc failed; CRIU's " + log + " says: " + criuErrors(sprite, log).orElse("(no log found)");
         }
+        m += restoreLog.map(copy -> " (restore.log kept as " + copy + ")").orElse("");
         if (!m.toLowerCase(java.util.Locale.ROOT).contains("criu")) {
             return e;
         }
@@ -439,18 +465,63 @@ public final class PodmanRuntime implements SpriteRuntime {
 
     /** @return the error lines of a CRIU log in the sprite's container directory (the socket is local), at most three */
     private Optional<String> criuErrors(String sprite, String log) {
-        try {
-            String dir = inspectContainer(sprite).map(InspectContainer::getStaticDir).orElse(null);
-            if (dir == null || !Files.isRegularFile(Path.of(dir, log))) {
-                return Optional.empty();
-            }
-            try (var lines = Files.lines(Path.of(dir, log), StandardCharsets.UTF_8)) {
-                List<String> errors = lines.filter(l -> l.contains("Error (")).map(String::strip).toList();
-                return errors.isEmpty() ? Optional.empty()
-                        : Optional.of(String.join(" | ", errors.subList(0, Math.min(3, errors.size()))) + " (" + Path.of(dir, log) + ")");
-            }
-        } catch (IOException | java.io.UncheckedIOException | PuckException e) {
+        Optional<Path> path = criuLog(sprite, log);
+        List<String> errors = path.map(p -> lines(p).stream().filter(l -> l.contains("Error (")).map(String::strip).toList()).orElse(List.of());
+        return errors.isEmpty() ? Optional.empty() : Optional.of(String.join(" | ", errors.subList(0, Math.min(3, errors.size()))) + " (" + path.get() + ")");
+    }
+
+    /**
+     * Copies the sprite's restore.log out of its container directory, where the next restore
+     * overwrites it, into {@code <data dir>/podman/criu-logs}; the newest 20 copies are kept.
+     */
+    private Optional<Path> keepRestoreLog(String sprite) {
+        Optional<Path> log = criuLog(sprite, "restore.log");
+        if (log.isEmpty()) {
             return Optional.empty();
+        }
+        Path dir = snapshotDir.resolveSibling("criu-logs");
+        try {
+            Files.createDirectories(dir);
+            Path copy = dir.resolve(sprite + "-restore-" + clock.millis() + ".log");
+            Files.copy(log.get(), copy, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            try (var files = Files.list(dir)) {
+                List<Path> old = files.sorted(java.util.Comparator.comparing(PodmanRuntime::modified).reversed()).skip(20).toList();
+                for (Path p : old) {
+                    Files.deleteIfExists(p);
+                }
+            }
+            return Optional.of(copy);
+        } catch (IOException e) {
+            return Optional.empty(); // the message still carries CRIU's error lines
+        }
+    }
+
+    private static java.nio.file.attribute.FileTime modified(Path p) {
+        try {
+            return Files.getLastModifiedTime(p);
+        } catch (IOException e) {
+            return java.nio.file.attribute.FileTime.fromMillis(0);
+        }
+    }
+
+    private boolean criuLogSays(String sprite, String log, String text) {
+        return criuLog(sprite, log).map(p -> lines(p).stream().anyMatch(l -> l.contains(text))).orElse(false);
+    }
+
+    /** @return the path of a CRIU log in the sprite's container directory, if there is one */
+    private Optional<Path> criuLog(String sprite, String log) {
+        try {
+            return inspectContainer(sprite).map(InspectContainer::getStaticDir).map(dir -> Path.of(dir, log)).filter(Files::isRegularFile);
+        } catch (PuckException e) {
+            return Optional.empty();
+        }
+    }
+
+    private static List<String> lines(Path file) {
+        try {
+            return Files.readAllLines(file, StandardCharsets.UTF_8);
+        } catch (IOException | java.io.UncheckedIOException e) {
+            return List.of();
         }
     }
 
@@ -787,6 +858,7 @@ public final class PodmanRuntime implements SpriteRuntime {
         try {
             archives.importArchive(file);
         } catch (IOException failed) {
+            Optional<Path> restoreLog = keepRestoreLog(sprite);
             removeContainerAndVolumes(sprite);
             try {
                 archives.importArchive(rollback);
@@ -798,7 +870,7 @@ public final class PodmanRuntime implements SpriteRuntime {
             }
             forgetRollback(sprite, rollback);
             throw criuFailure(sprite, "restore", streamingFailure(sprite, "restore", failed, state == SpriteState.ARCHIVED
-                    ? "The sprite was woken from its archive instead, with the memory and files it had." : "The sprite was put back as it was before the restore."));
+                    ? "The sprite was woken from its archive instead, with the memory and files it had." : "The sprite was put back as it was before the restore."), restoreLog);
         }
         forgetRollback(sprite, rollback);
     }
