@@ -7,6 +7,7 @@ import labs.sandwich.puck.Puck;
 import labs.sandwich.puck.api.Snapshot;
 import labs.sandwich.puck.api.SnapshotNotFoundException;
 import labs.sandwich.puck.api.Sprite;
+import org.jspecify.annotations.Nullable;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Spec;
@@ -19,6 +20,12 @@ abstract class Base implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
+    /** The caller's streams and terminal (set by {@link PuckCommand#commandLine(Io, Puck, java.nio.file.Path)}). */
+    Io io = Io.LOCAL;
+
+    /** puckd's open Puck when puckd runs this command for a client; else each command opens its own. */
+    @Nullable Puck shared;
+
     PrintWriter out() {
         return spec.commandLine().getOut();
     }
@@ -29,7 +36,7 @@ abstract class Base implements Callable<Integer> {
 
     /** A progress line, on a terminal only: pipes and --json stay quiet. */
     void progress(String line) {
-        if (!global.json && Terminal.isTerminal(2)) {
+        if (!global.json && io.isTerminal(2)) {
             err().println(line);
             err().flush();
         }
@@ -47,6 +54,9 @@ abstract class Base implements Callable<Integer> {
 
     @Override
     public final Integer call() throws Exception {
+        if (shared != null && needsPuck()) {
+            return run(shared);
+        }
         try (Puck puck = needsPuck() ? global.open() : null) {
             return run(puck);
         }

@@ -32,8 +32,8 @@ final class ConsoleCommand extends Base {
     int run(Puck puck) throws Exception {
         Sprite s = puck.get(name);
         SpriteState before = s.state();
-        boolean tty = Terminal.isTerminal(0);
-        int[] size = tty ? Terminal.size().orElse(new int[] {80, 24}) : new int[] {80, 24};
+        boolean tty = io.isTerminal(0);
+        int[] size = tty ? io.size().orElse(new int[] {80, 24}) : new int[] {80, 24};
         ConsoleRequest request = (argv.isEmpty() ? ConsoleRequest.DEFAULT : new ConsoleRequest(argv, 80, 24)).withSize(size[0], size[1]);
         if (before != SpriteState.RUNNING) {
             progress("waking " + name + " (" + before.name().toLowerCase(Locale.ROOT) + ")…");
@@ -43,22 +43,17 @@ final class ConsoleCommand extends Base {
             if (before != SpriteState.RUNNING) {
                 progress("awake in " + ms(t) + " ms");
             }
-            String saved = tty ? Terminal.save().orElse(null) : null;
-            if (saved != null) {
-                Terminal.raw();
-            }
+            Runnable unraw = tty ? io.raw() : () -> {};
             try {
-                Thread.ofVirtual().name("puck-console-in").start(() -> pump(System.in, console.input(), true));
+                Thread.ofVirtual().name("puck-console-in").start(() -> pump(io.in(), console.input(), true));
                 Thread resizer = tty ? Thread.ofVirtual().name("puck-console-resize").start(() -> follow(console, size)) : null;
-                pump(console.output(), System.out, false);
+                pump(console.output(), io.out(), false);
                 if (resizer != null) {
                     resizer.interrupt();
                 }
                 return console.waitFor(Duration.ofSeconds(10)).orElse(ExitCodes.FAILED);
             } finally {
-                if (saved != null) {
-                    Terminal.restore(saved);
-                }
+                unraw.run();
             }
         }
     }
@@ -80,7 +75,7 @@ final class ConsoleCommand extends Base {
     }
 
     /** Passes window size changes on (polled: SIGWINCH is not visible to Java). */
-    private static void follow(Console console, int[] size) {
+    private void follow(Console console, int[] size) {
         int[] last = size;
         while (!Thread.currentThread().isInterrupted()) {
             try {
@@ -88,7 +83,7 @@ final class ConsoleCommand extends Base {
             } catch (InterruptedException e) {
                 return;
             }
-            int[] now = Terminal.size().orElse(last);
+            int[] now = io.size().orElse(last);
             if (!Arrays.equals(now, last)) {
                 console.resize(now[0], now[1]);
                 last = now;

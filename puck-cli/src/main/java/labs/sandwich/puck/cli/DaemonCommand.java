@@ -22,6 +22,7 @@ import picocli.CommandLine.Option;
  * runs per store (a lock file beside it, {@code <store>.puckd.lock}, with the pid in
  * {@code <store>.puckd.pid}); it starts on demand ({@code puck create} starts it) or as a
  * systemd unit, shuts down cleanly on SIGTERM, and touches no sprite when it starts or stops.
+ * It also runs the sprite commands that {@code puck} clients hand it ({@link HandoffServer}).
  */
 @Command(name = "daemon", description = "Run, start, stop or install puckd, which puts idle sprites to sleep.",
         subcommands = {DaemonCommand.Run.class, DaemonCommand.Start.class, DaemonCommand.Stop.class, DaemonCommand.Status.class, DaemonCommand.Install.class})
@@ -29,18 +30,15 @@ final class DaemonCommand {
     private DaemonCommand() {}
 
     static Path lockFile(Global g) {
-        Path store = g.storeFile();
-        return store.resolveSibling(store.getFileName() + ".puckd.lock");
+        return StorePath.beside(g.storeFile(), "lock");
     }
 
     static Path pidFile(Global g) {
-        Path store = g.storeFile();
-        return store.resolveSibling(store.getFileName() + ".puckd.pid");
+        return StorePath.beside(g.storeFile(), "pid");
     }
 
     static Path logFile(Global g) {
-        Path store = g.storeFile();
-        return store.resolveSibling(store.getFileName() + ".puckd.log");
+        return StorePath.beside(g.storeFile(), "log");
     }
 
     /** @return the pid of the puckd serving this store, if one runs (it holds the lock) */
@@ -177,10 +175,12 @@ final class DaemonCommand {
                 }
                 CountDownLatch stopped = new CountDownLatch(1);
                 Puck puck = global.builder().monitorIdle(true).monitorInterval(every).build();
+                HandoffServer handoff = HandoffServer.start(global.storeFile(), puck);
                 // The second line says which ingress it routes through: `puck expose` restarts a puckd that has none.
                 Files.writeString(pidFile(global), ProcessHandle.current().pid() + "\n" + puck.ingressName().orElse("none") + "\n");
                 Thread cleanup = new Thread(() -> {
                     try {
+                        handoff.close();
                         puck.close(); // gives the monitor's lease up: another monitor may take over at once
                     } finally {
                         try {

@@ -36,19 +36,6 @@ final class Global {
 
     /** @return the store file this command uses */
     Path storeFile() {
-        if (store != null) {
-            return store.toAbsolutePath();
-        }
-        String env = System.getenv("PUCK_STORE");
-        String prop = System.getProperty("puck.store");
-        if (prop != null && !prop.isBlank()) {
-            return Path.of(prop).toAbsolutePath();
-        }
-        if (env != null && !env.isBlank()) {
-            return Path.of(env).toAbsolutePath();
-        }
-        String xdg = System.getenv("XDG_DATA_HOME");
-        Path base = xdg != null && Path.of(xdg).isAbsolute() ? Path.of(xdg) : Path.of(System.getProperty("user.home"), ".local", "share");
-        return base.resolve("puck").resolve("puck.db");
+        return StorePath.resolve(java.util.Optional.ofNullable(store));
     }
 }

@@ -1,10 +1,12 @@
 package labs.sandwich.puck.cli;
 
 import java.io.PrintWriter;
+import java.nio.file.Path;
 import java.util.Arrays;
 import labs.sandwich.puck.Puck;
 import labs.sandwich.puck.api.PuckException;
 import labs.sandwich.puck.spi.SpriteRuntimeProvider;
+import org.jspecify.annotations.Nullable;
 import picocli.AutoComplete;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -25,9 +27,33 @@ import picocli.CommandLine.Command;
 final class PuckCommand {
     private PuckCommand() {}
 
-    /** @return the command line, with Puck's error handling: one line on stderr, the documented exit code */
+    /** @return the command line on this process's streams, with Puck's error handling: one line on stderr, the documented exit code */
     static CommandLine commandLine() {
-        CommandLine cl = new CommandLine(PuckCommand.class);
+        return commandLine(Io.LOCAL, null, null);
+    }
+
+    /**
+     * @param io     the caller's streams and terminal
+     * @param shared an open Puck for every command to use (puckd's), or null to open one per command
+     * @param store  the store that Puck uses, or null
+     */
+    static CommandLine commandLine(Io io, @Nullable Puck shared, @Nullable Path store) {
+        CommandLine.IFactory standard = CommandLine.defaultFactory();
+        CommandLine cl = new CommandLine(PuckCommand.class, new CommandLine.IFactory() {
+            @Override
+            public <K> K create(Class<K> type) throws Exception {
+                K made = standard.create(type);
+                if (made instanceof Base b) {
+                    b.io = io;
+                    b.shared = shared;
+                } else if (made instanceof Global g && store != null) {
+                    g.store = store;
+                }
+                return made;
+            }
+        });
+        cl.setOut(new PrintWriter(new java.io.OutputStreamWriter(io.out(), java.nio.charset.StandardCharsets.UTF_8), true));
+        cl.setErr(new PrintWriter(new java.io.OutputStreamWriter(io.err(), java.nio.charset.StandardCharsets.UTF_8), true));
         cl.setExecutionExceptionHandler((e, cmd, parsed) -> {
             PrintWriter err = cmd.getErr();
             boolean debug = Arrays.asList(parsed.originalArgs().toArray(String[]::new)).contains("--debug");

@@ -186,7 +186,7 @@ final class SpriteCommands {
             }
             ExecRequest r = ExecRequest.of(argv);
             if (stdin) {
-                r = r.withStdin(System.in.readAllBytes());
+                r = r.withStdin(io.in().readAllBytes());
             }
             if (workdir != null) {
                 r = r.withWorkdir(workdir);
@@ -395,13 +395,13 @@ final class SpriteCommands {
         int run(Puck puck) throws IOException {
             Sprite s = puck.get(name);
             if (!force) {
-                if (!Terminal.isTerminal(0)) {
+                if (!io.isTerminal(0)) {
                     throw new InvalidSpecException("--force", "Refusing to delete sprite '" + name + "' without confirmation: standard input is not a terminal.",
                             "Add --force in scripts.");
                 }
                 err().print("Delete sprite " + name + (purge ? " with its volumes and snapshots" : " (its volumes are kept)") + "? [y/N] ");
                 err().flush();
-                String answer = new java.io.BufferedReader(new java.io.InputStreamReader(System.in, StandardCharsets.UTF_8)).readLine();
+                String answer = new java.io.BufferedReader(new java.io.InputStreamReader(io.in(), StandardCharsets.UTF_8)).readLine();
                 if (answer == null || !answer.strip().toLowerCase(java.util.Locale.ROOT).startsWith("y")) {
                     err().println("not deleted");
                     err().flush();

@@ -309,6 +309,51 @@ class CliIT {
     }
 
     @Test
+    void puckdRunsSpriteCommandsForTheClientWithItsStreamsTerminalAndExitCodes() throws Exception {
+        Map<String, String> on = Map.of("PUCK_DAEMON", "on");
+        assertThat(puck("daemon", "start").exit()).isZero();
+        Path socket = tmp.resolve("puck.db.puckd.sock");
+        assertThat(Files.getPosixFilePermissions(socket)).containsExactlyInAnyOrder(java.nio.file.attribute.PosixFilePermission.OWNER_READ,
+                java.nio.file.attribute.PosixFilePermission.OWNER_WRITE);
+        made.add(name);
+        assertThat(puck(on, null, "create", name).exit()).isZero();
+
+        Result cat = puck(on, "from the client's stdin", "exec", "-i", name, "--", "cat");
+        assertThat(cat.out()).isEqualTo("from the client's stdin");
+        Result failed = puck(on, null, "exec", name, "--", "sh", "-c", "echo to-stderr >&2; exit 5");
+        assertThat(failed.exit()).isEqualTo(5);
+        assertThat(failed.err()).isEqualTo("to-stderr\n");
+        Result missing = puck(on, null, "inspect", "nope");
+        assertThat(missing.exit()).isEqualTo(3);
+        assertThat(missing.err().lines()).singleElement().satisfies(l -> assertThat(l).contains("There is no sprite named 'nope'"));
+        Result usage = puck(on, null, "exec", "--no-such-option", name);
+        assertThat(usage.exit()).isEqualTo(2);
+        assertThat(mine(puck(on, null, "list", "--json").json())).singleElement().satisfies(s -> assertThat(s.path("state").asText()).isEqualTo("RUNNING"));
+
+        assertThat(puck(on, null, "hibernate", name).exit()).isZero();
+        String java = ProcessHandle.current().info().command().orElseThrow();
+        ProcessBuilder pb = new ProcessBuilder("script", "-qfec", java + " --enable-native-access=ALL-UNNAMED -jar " + JAR + " console " + name, "/dev/null");
+        pb.environment().putAll(defaults());
+        pb.environment().putAll(on);
+        Process p = pb.redirectErrorStream(true).start();
+        Thread.sleep(3000); // the shell reads its input once it runs, not before
+        p.getOutputStream().write("tty; echo pty-$((40+2)); stty cols 100 rows 30; stty size; exit 3\n".getBytes(StandardCharsets.UTF_8));
+        p.getOutputStream().flush();
+        String out = read(p.getInputStream());
+        assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        assertThat(out).contains("waking " + name + " (hibernated)", "/dev/pts/", "pty-42", "30 100");
+        assertThat(p.exitValue()).as("the shell's exit status: %s", out).isEqualTo(3);
+
+        String log = Files.readString(tmp.resolve("puck.db.puckd.log"));
+        assertThat(log).as("puckd ran them").contains("served `puck create` (exit 0)", "served `puck exec` (exit 5)", "served `puck inspect` (exit 3)",
+                "served `puck console` (exit 3)");
+        assertThat(puck(on, null, "daemon", "stop").exit()).isZero();
+        assertThat(socket).doesNotExist();
+        Files.writeString(socket, "left by a puckd that was killed");
+        assertThat(puck(on, null, "why", name).exit()).as("with nobody on the socket, the command runs in the client").isZero();
+    }
+
+    @Test
     void puckdPutsIdleSpritesToSleepAndRestartsWithoutTouchingThem() throws Exception {
         Result status = puck("daemon", "status");
         assertThat(status.exit()).as("not running yet").isEqualTo(1);
