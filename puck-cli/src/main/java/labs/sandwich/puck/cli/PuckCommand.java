@@ -19,7 +19,7 @@ import picocli.CommandLine.Command;
             SpriteCommands.Exec.class, SpriteCommands.Cp.class, SpriteCommands.Pause.class, SpriteCommands.Hibernate.class,
             SpriteCommands.Wake.class, SpriteCommands.Archive.class, SnapshotCommand.class, SpriteCommands.Fork.class, ExposeCommand.class,
             SpriteCommands.WhyCmd.class, SpriteCommands.Logs.class, EventsCommand.class, SpriteCommands.Delete.class,
-            DoctorCommand.class, DaemonCommand.class, DemoCommand.class, PuckCommand.VersionCmd.class, PuckCommand.Completion.class
+            DoctorCommand.class, DaemonCommand.class, DemoCommand.class, ShellCommand.class, PuckCommand.VersionCmd.class, PuckCommand.Completion.class
         },
         footer = {"", "Exit codes: 0 ok, 1 failed, 2 wrong arguments, 3 not found, 4 wrong state, 5 runtime unavailable, 6 timeout,",
             "7 store, 8 unsupported here, 9 hook or checksum failed, 10 declined; `puck exec` exits with the command's code.",

@@ -354,6 +354,17 @@ class CliIT {
     }
 
     @Test
+    void theShellIsJshellWithPuckOpenAtTheFirstPrompt() throws Exception {
+        made.add(name);
+        Result r = puck(Map.of(), "var s = puck.create(\"" + name + "\")\ns.exec(\"echo\", \"from-\" + \"jshell\").stdout()\ns.hibernate()\ns\n/exit\n", "shell");
+        assertThat(r.exit()).as(r.out() + r.err()).isZero();
+        assertThat(r.out()).contains("puck ==> Puck[runtime=podman", "s ==> Sprite[" + name + " RUNNING on podman]", "\"from-jshell\\n\"",
+                "s ==> Sprite[" + name + " HIBERNATED on podman]");
+        assertThat(r.err()).doesNotContain("Exception");
+        assertThat(puck("shell", "--print-startup").out()).contains("var puck = Puck.open();");
+    }
+
+    @Test
     void puckdPutsIdleSpritesToSleepAndRestartsWithoutTouchingThem() throws Exception {
         Result status = puck("daemon", "status");
         assertThat(status.exit()).as("not running yet").isEqualTo(1);
