@@ -9,6 +9,8 @@ module labs.sandwich.puck.podman {
     requires java.net.http;
     requires org.apache.httpcomponents.client5.httpclient5;
     requires org.apache.httpcomponents.core5.httpcore5;
+    // httpcore5 (an automatic module) sets socket options through jdk.net: resolve it on the module path.
+    requires jdk.net;
     requires com.fasterxml.jackson.databind;
     requires com.fasterxml.jackson.datatype.jsr310;
     requires org.apache.commons.compress;
