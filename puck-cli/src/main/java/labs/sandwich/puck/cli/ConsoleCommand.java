@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.time.Duration;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import labs.sandwich.puck.Puck;
@@ -74,20 +73,8 @@ final class ConsoleCommand extends Base {
         }
     }
 
-    /** Passes window size changes on (polled: SIGWINCH is not visible to Java). */
+    /** Passes window size changes on. */
     private void follow(Console console, int[] size) {
-        int[] last = size;
-        while (!Thread.currentThread().isInterrupted()) {
-            try {
-                Thread.sleep(500);
-            } catch (InterruptedException e) {
-                return;
-            }
-            int[] now = io.size().orElse(last);
-            if (!Arrays.equals(now, last)) {
-                console.resize(now[0], now[1]);
-                last = now;
-            }
-        }
+        Terminal.followSize(size, io::size, () -> !Thread.currentThread().isInterrupted(), now -> console.resize(now[0], now[1]));
     }
 }

@@ -202,26 +202,16 @@ final class Handoff {
             }
         }
 
-        /** Sends window size changes (polled: SIGWINCH is not visible to Java). */
+        /** Sends window size changes while the terminal is raw. */
         private void followSize(int[] size) {
-            int[] last = size;
-            while (unraw != null) {
+            Terminal.followSize(size, Terminal::size, () -> unraw != null, now -> {
+                byte[] b = java.nio.ByteBuffer.allocate(8).putInt(now[0]).putInt(now[1]).array();
                 try {
-                    Thread.sleep(500);
-                } catch (InterruptedException e) {
-                    return;
+                    frame(out, 'S', b, b.length);
+                } catch (IOException e) {
+                    // the command ended
                 }
-                int[] now = Terminal.size().orElse(last);
-                if (!Arrays.equals(now, last)) {
-                    byte[] b = java.nio.ByteBuffer.allocate(8).putInt(now[0]).putInt(now[1]).array();
-                    try {
-                        frame(out, 'S', b, b.length);
-                    } catch (IOException e) {
-                        return;
-                    }
-                    last = now;
-                }
-            }
+            });
         }
     }
 }

@@ -67,4 +67,25 @@ final class Terminal {
             return Optional.empty();
         }
     }
+
+    /**
+     * Calls {@code changed} with each new window size, polled every 500 ms (SIGWINCH is not
+     * visible to Java), while {@code going} says so and the thread is not interrupted.
+     */
+    static void followSize(int[] start, java.util.function.Supplier<Optional<int[]>> size, java.util.function.BooleanSupplier going,
+            java.util.function.Consumer<int[]> changed) {
+        int[] last = start;
+        while (going.getAsBoolean()) {
+            try {
+                Thread.sleep(500);
+            } catch (InterruptedException e) {
+                return;
+            }
+            int[] now = size.get().orElse(last);
+            if (!java.util.Arrays.equals(now, last)) {
+                changed.accept(now);
+                last = now;
+            }
+        }
+    }
 }

@@ -243,6 +243,22 @@ class CliIT {
         }
     }
 
+    /** Drives `puck console` of the hibernated sprite on a real PTY (script(1)): it wakes it, the shell is a terminal, sizes pass, its exit status comes back. */
+    private void consoleOnAPty(Map<String, String> env) throws Exception {
+        String java = ProcessHandle.current().info().command().orElseThrow();
+        ProcessBuilder pb = new ProcessBuilder("script", "-qfec", java + " --enable-native-access=ALL-UNNAMED -jar " + JAR + " console " + name, "/dev/null");
+        pb.environment().putAll(defaults());
+        pb.environment().putAll(env);
+        Process p = pb.redirectErrorStream(true).start();
+        Thread.sleep(3000); // the shell reads its input once it runs, not before
+        p.getOutputStream().write("tty; echo pty-$((40+2)); stty cols 100 rows 30; stty size; exit 3\n".getBytes(StandardCharsets.UTF_8));
+        p.getOutputStream().flush();
+        String out = read(p.getInputStream());
+        assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        assertThat(out).contains("waking " + name + " (hibernated)", "/dev/pts/", "pty-42", "30 100");
+        assertThat(p.exitValue()).as("the shell's exit status: %s", out).isEqualTo(3);
+    }
+
     private static String get(int port, String host) throws IOException {
         try (java.net.Socket s = new java.net.Socket("127.0.0.1", port)) {
             s.setSoTimeout(60_000);
@@ -294,17 +310,7 @@ class CliIT {
     void theConsoleIsARealTerminalAndWakesTheSpriteFirst() throws Exception {
         create(name);
         assertThat(puck("hibernate", name).exit()).isZero();
-        String java = ProcessHandle.current().info().command().orElseThrow();
-        ProcessBuilder pb = new ProcessBuilder("script", "-qfec", java + " --enable-native-access=ALL-UNNAMED -jar " + JAR + " console " + name, "/dev/null");
-        pb.environment().putAll(defaults());
-        Process p = pb.redirectErrorStream(true).start();
-        Thread.sleep(3000); // the shell reads its input once it runs, not before
-        p.getOutputStream().write("tty; echo pty-$((40+2)); stty cols 100 rows 30; stty size; exit 3\n".getBytes(StandardCharsets.UTF_8));
-        p.getOutputStream().flush();
-        String out = read(p.getInputStream());
-        assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
-        assertThat(out).contains("waking " + name + " (hibernated)", "/dev/pts/", "pty-42", "30 100");
-        assertThat(p.exitValue()).as("the shell's exit status: %s", out).isEqualTo(3);
+        consoleOnAPty(Map.of());
         assertThat(puck("why", name, "--json").json().path("state").asText()).isEqualTo("RUNNING");
     }
 
@@ -331,18 +337,7 @@ class CliIT {
         assertThat(mine(puck(on, null, "list", "--json").json())).singleElement().satisfies(s -> assertThat(s.path("state").asText()).isEqualTo("RUNNING"));
 
         assertThat(puck(on, null, "hibernate", name).exit()).isZero();
-        String java = ProcessHandle.current().info().command().orElseThrow();
-        ProcessBuilder pb = new ProcessBuilder("script", "-qfec", java + " --enable-native-access=ALL-UNNAMED -jar " + JAR + " console " + name, "/dev/null");
-        pb.environment().putAll(defaults());
-        pb.environment().putAll(on);
-        Process p = pb.redirectErrorStream(true).start();
-        Thread.sleep(3000); // the shell reads its input once it runs, not before
-        p.getOutputStream().write("tty; echo pty-$((40+2)); stty cols 100 rows 30; stty size; exit 3\n".getBytes(StandardCharsets.UTF_8));
-        p.getOutputStream().flush();
-        String out = read(p.getInputStream());
-        assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
-        assertThat(out).contains("waking " + name + " (hibernated)", "/dev/pts/", "pty-42", "30 100");
-        assertThat(p.exitValue()).as("the shell's exit status: %s", out).isEqualTo(3);
+        consoleOnAPty(on);
 
         String log = Files.readString(tmp.resolve("puck.db.puckd.log"));
         assertThat(log).as("puckd ran them").contains("served `puck create` (exit 0)", "served `puck exec` (exit 5)", "served `puck inspect` (exit 3)",
