@@ -48,6 +48,7 @@ final class CombinedIngress implements Ingress {
             return primary.publish(route); // it says what it cannot do
         }
         String key = route.sprite() + ":" + route.port();
+        URI url = target.publish(route); // first: a refusal (tailscaled down) leaves the URL the port had
         if (modes.get(key) != route.mode()) {
             for (Ingress other : all) {
                 if (other != target) {
@@ -55,7 +56,6 @@ final class CombinedIngress implements Ingress {
                 }
             }
         }
-        URI url = target.publish(route);
         modes.put(key, route.mode());
         return url;
     }
