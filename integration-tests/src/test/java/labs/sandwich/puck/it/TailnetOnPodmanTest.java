@@ -74,12 +74,7 @@ class TailnetOnPodmanTest {
         } finally {
             puck.close();
             tailscaled.close();
-            String config = caddyDir.resolve("caddy.json").toString();
-            ProcessHandle.allProcesses().filter(h -> h.info().commandLine().map(c -> c.contains("caddy run --config " + config)).orElse(false))
-                    .forEach(h -> {
-                        h.destroy();
-                        h.onExit().join();
-                    });
+            labs.sandwich.puck.network.internal.CaddyProcesses.stop(caddyDir);
         }
     }
 

@@ -95,12 +95,7 @@ class TailscaleIngressTest {
     @AfterAll
     void stopAll() throws Exception {
         sprite.close();
-        String config = caddyDir.resolve("caddy.json").toString();
-        ProcessHandle.allProcesses().filter(h -> h.info().commandLine().map(c -> c.contains("caddy run --config " + config)).orElse(false))
-                .forEach(h -> {
-                    h.destroy();
-                    h.onExit().join();
-                });
+        CaddyProcesses.stop(caddyDir);
     }
 
     Route route(String name, int port, ExposureMode mode, boolean primary) {
