@@ -1,7 +1,8 @@
 /**
  * Puck's ingresses. Provides {@code caddy}: sprites' ports at {@code <name>.localhost} over HTTP
  * and HTTPS, through a Caddy process Puck starts and configures only through its admin API on a
- * unix socket (mode 0600). Exports only the provider's package.
+ * unix socket (mode 0600); and {@code tailscale}: tailnet and Funnel URLs through tailscaled's
+ * LocalAPI, served by the same Caddy. Exports only the providers' package.
  */
 module labs.sandwich.puck.network {
     requires transitive labs.sandwich.puck.api;
@@ -10,5 +11,6 @@ module labs.sandwich.puck.network {
 
     exports labs.sandwich.puck.network;
 
-    provides labs.sandwich.puck.spi.IngressProvider with labs.sandwich.puck.network.CaddyIngressProvider;
+    provides labs.sandwich.puck.spi.IngressProvider with labs.sandwich.puck.network.CaddyIngressProvider,
+            labs.sandwich.puck.network.TailscaleIngressProvider;
 }

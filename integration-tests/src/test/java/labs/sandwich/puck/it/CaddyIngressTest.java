@@ -93,6 +93,10 @@ class CaddyIngressTest {
         assertThat(first.status()).isEqualTo(200);
         assertThat(Long.parseLong(first.body())).as("the counter went on: memory came back").isEqualTo(before + 2);
         assertThat(puck.get(web).state()).isEqualTo(SpriteState.RUNNING);
+        // The route back is switched on its own thread after the wake (the activator serves meanwhile): give it a moment.
+        for (long end = System.nanoTime() + 2_000_000_000L; route(web).contains("127.0.0.1") && System.nanoTime() < end; ) {
+            Thread.sleep(10);
+        }
         assertThat(route(web)).as("awake again: straight to the sprite").doesNotContain("127.0.0.1");
 
         byte[] body = new byte[200_000];

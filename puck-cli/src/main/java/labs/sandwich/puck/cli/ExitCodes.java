@@ -54,6 +54,7 @@ final class ExitCodes {
             case IllegalSpriteStateException x -> STATE;
             case SpriteAlreadyExistsException x -> STATE;
             case RuntimeUnavailableException x -> RUNTIME;
+            case labs.sandwich.puck.api.IngressUnavailableException x -> RUNTIME;
             case OperationTimeoutException x -> TIMEOUT;
             case StoreException x -> STORE;
             case UnsupportedCapabilityException x -> UNSUPPORTED;

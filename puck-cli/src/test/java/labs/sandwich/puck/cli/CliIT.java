@@ -238,6 +238,16 @@ class CliIT {
             assertThat(get(Integer.parseInt(ports.get("PUCK_CADDY_HTTP_PORT")), name + ".localhost")).as("woken by puckd's activator").startsWith("HTTP/1.1 200");
             assertThat(puck("why", name, "--json").json().path("state").asText()).isEqualTo("RUNNING");
             assertThat(mine(puck(env, null, "list", "--json").json())).singleElement().satisfies(s -> assertThat(s.path("url").asText()).isEqualTo(url));
+            assertThat(exposed.json().path("audience").asText()).isEqualTo("only this machine");
+
+            env.put("PUCK_TAILSCALE_SOCKET", "/nonexistent/tailscaled.sock");
+            Result tailnet = puck(env, null, "expose", name, "8080", "--tailnet");
+            assertThat(tailnet.exit()).as(tailnet.err()).isEqualTo(5);
+            assertThat(tailnet.err()).contains("tailscaled is not running here").contains("sudo tailscale up").contains("PUCK-INGRESS-001");
+            Result publicly = puck(env, null, "expose", name, "8080", "--public");
+            assertThat(publicly.err()).as("warned before trying").contains("warning:").contains("anyone on the internet");
+            assertThat(puck(env, null, "expose", name, "8080", "--tailnet", "--public").exit()).isEqualTo(2);
+            assertThat(get(Integer.parseInt(ports.get("PUCK_CADDY_HTTP_PORT")), name + ".localhost")).as("a refused --tailnet left the local URL").startsWith("HTTP/1.1 200");
         } finally {
             puck("daemon", "stop");
         }

@@ -67,11 +67,16 @@ public final class CaddyIngressProvider implements IngressProvider {
 
     @Override
     public Ingress create(RuntimeContext context) {
-        Path dir = context.config("caddy.dir").map(Path::of).orElse(context.dataDirectory().resolve("caddy"));
-        CaddyIngress ingress = new CaddyIngress(binary(context).orElse(Path.of("caddy")), dir, context.config("caddy.bind").orElse("127.0.0.1"),
-                port(context, "caddy.http-port", 80), port(context, "caddy.https-port", 443));
+        CaddyIngress ingress = caddy(context);
         ingress.revive();
         return ingress;
+    }
+
+    /** Puck's Caddy as the settings describe it; every ingress that needs Caddy shares that one process through its socket. */
+    static CaddyIngress caddy(RuntimeContext context) {
+        Path dir = context.config("caddy.dir").map(Path::of).orElse(context.dataDirectory().resolve("caddy"));
+        return new CaddyIngress(binary(context).orElse(Path.of("caddy")), dir, context.config("caddy.bind").orElse("127.0.0.1"),
+                port(context, "caddy.http-port", 80), port(context, "caddy.https-port", 443));
     }
 
     private static int port(RuntimeContext context, String key, int fallback) {

@@ -3,8 +3,12 @@ package labs.sandwich.puck.core.internal;
 import java.io.IOException;
 import java.net.BindException;
 import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.ServiceLoader;
+import labs.sandwich.puck.api.ExposureMode;
 import labs.sandwich.puck.api.RuntimeUnavailableException;
 import labs.sandwich.puck.spi.Endpoint;
 import labs.sandwich.puck.spi.Ingress;
@@ -12,14 +16,19 @@ import labs.sandwich.puck.spi.IngressProvider;
 import labs.sandwich.puck.spi.Probe;
 import labs.sandwich.puck.spi.RuntimeContext;
 import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * Opens the configured ingress and the activator behind it. Every process sharing a store
+ * Opens the configured ingress (with the ones serving the audiences it does not: Tailscale
+ * beside Caddy) and the activator behind it. Every process sharing a store
  * routes sleeping sprites to one activator port, recorded in the store: whichever process can
  * listen there serves it (puckd, usually), so a route published by a short-lived process still
  * leads somewhere once that process is gone.
  */
 public final class Ingresses {
+    private static final Logger LOG = LoggerFactory.getLogger(Ingresses.class);
+
     private Ingresses() {}
 
     /** The ingress and, if this process serves it (now or once the process serving it exits), the activator. */
@@ -75,6 +84,29 @@ public final class Ingresses {
     }
 
     /**
+     * The chosen ingress, plus for each audience it does not serve the first other provider that
+     * offers it (Tailscale beside Caddy). Those are made whatever their probe says now: they
+     * refuse to publish while unavailable, and serve once the cause is gone.
+     */
+    private static Ingress withOtherAudiences(IngressProvider chosen, Ingress ingress, List<IngressProvider> providers, RuntimeContext context) {
+        Map<ExposureMode, Ingress> byMode = new EnumMap<>(ExposureMode.class);
+        ingress.modes().forEach(m -> byMode.put(m, ingress));
+        Map<IngressProvider, Ingress> made = new HashMap<>();
+        for (ExposureMode mode : ExposureMode.values()) {
+            for (IngressProvider p : providers) {
+                if (!byMode.containsKey(mode) && p != chosen && p.modes().contains(mode)) {
+                    try {
+                        byMode.put(mode, made.computeIfAbsent(p, q -> q.create(context)));
+                    } catch (RuntimeException e) {
+                        LOG.warn("The {} ingress could not be set up, so nothing is exposed to {}: {}", p.name(), mode.audience(), e.getMessage());
+                    }
+                }
+            }
+        }
+        return made.isEmpty() ? ingress : new CombinedIngress(ingress, byMode);
+    }
+
+    /**
      * @param name    the ingress's name, e.g. {@code caddy}
      * @param loaders where to look for providers
      * @param context what the ingress gets
@@ -85,11 +117,16 @@ public final class Ingresses {
      */
     public static Opened open(String name, List<ClassLoader> loaders, RuntimeContext context, Engine engine, Config config) {
         List<String> found = new ArrayList<>();
+        List<IngressProvider> providers = new ArrayList<>();
         IngressProvider chosen = null;
         for (ClassLoader loader : loaders) {
             for (IngressProvider p : ServiceLoader.load(IngressProvider.class, loader)) {
+                if (found.contains(p.name())) {
+                    continue; // the same provider through another loader
+                }
                 found.add(p.name());
-                if (p.name().equals(name) && chosen == null) {
+                providers.add(p);
+                if (p.name().equals(name)) {
                     chosen = p;
                 }
             }
@@ -103,7 +140,7 @@ public final class Ingresses {
             throw new RuntimeUnavailableException("The ingress '" + name + "' cannot be used here.",
                     List.of(new RuntimeUnavailableException.Candidate(name, 0, u.reason(), u.remedy())), u.remedy());
         }
-        Ingress ingress = chosen.create(context);
+        Ingress ingress = withOtherAudiences(chosen, chosen.create(context), providers, context);
         StateStore store = engine.store();
         int port = config.get("activator.port").map(Integer::parseInt)
                 .or(() -> store.backendState().get("puck", "activator-port").map(Integer::parseInt)).orElse(0);

@@ -162,15 +162,62 @@ public final class CaddyIngress implements Ingress {
             hosts.add(route.sprite() + ".localhost");
         }
         hosts.add(route.port() + "-" + route.sprite() + ".localhost");
+        r.putArray("handle").add(proxy(route));
+        return r;
+    }
+
+    /** The reverse proxy to the route's target: the sprite, or the activator with the header naming the sprite. */
+    private static ObjectNode proxy(Route route) {
         // Server-sent events flow as sent without a flush_interval: Caddy flushes text/event-stream at once by itself.
-        ObjectNode proxy = r.putArray("handle").addObject().put("handler", "reverse_proxy")
+        ObjectNode proxy = JSON.createObjectNode().put("handler", "reverse_proxy")
                 .put("stream_close_delay", "24h"); // a config change (another sprite's route) would otherwise close every open websocket
         proxy.putArray("upstreams").addObject().put("dial", route.target().host() + ":" + route.target().port());
         if (route.activator()) {
             // Set, not added: a client's own value is replaced. A direct route adds nothing: it costs on every request.
             proxy.putObject("headers").putObject("request").putObject("set").putArray(Route.WAKE_HEADER).add(route.sprite() + ":" + route.port());
         }
-        return r;
+        return proxy;
+    }
+
+    /**
+     * Creates or replaces a server of its own for one route, on a loopback port, with no host
+     * matcher: whatever reaches that port goes to the route's target. The Tailscale ingress points
+     * tailscaled there, because tailscaled passes the client's Host header through unchecked
+     * (it picks its handler by TLS server name), so a Host route could be reached from a name
+     * with another audience.
+     *
+     * @param id    the server's name in Caddy's config
+     * @param port  the loopback port it listens on
+     * @param route where it leads
+     */
+    public synchronized void putServer(String id, int port, Route route) {
+        revive();
+        ObjectNode server = JSON.createObjectNode();
+        server.putArray("listen").add("127.0.0.1:" + port); // loopback always: only tailscaled on this machine connects
+        server.putObject("automatic_https").put("disable", true);
+        ObjectNode r = server.putArray("routes").addObject().put("terminal", true);
+        r.putArray("handle").add(proxy(route));
+        call("POST", "/config/apps/http/servers/" + id, server.toString(), -1, null); // POST sets or replaces a key
+    }
+
+    /** @param id a server made by {@link #putServer}: removed, if there */
+    public synchronized void removeServer(String id) {
+        if (answers()) {
+            call("DELETE", "/config/apps/http/servers/" + id, null, 404, () -> null);
+        }
+    }
+
+    /**
+     * @param id a server's name
+     * @return the route's upstream and whether it goes to the activator, if Caddy has the server
+     */
+    public synchronized java.util.Optional<String> serverUpstream(String id) {
+        try {
+            UnixHttp.Response r = admin.call("GET", "/config/apps/http/servers/" + id + "/routes/0/handle/0/upstreams/0/dial", null);
+            return r.ok() ? java.util.Optional.of(JSON.readTree(r.body()).asText()) : java.util.Optional.empty();
+        } catch (IOException e) {
+            return java.util.Optional.empty();
+        }
     }
 
     @Override
@@ -202,7 +249,7 @@ public final class CaddyIngress implements Ingress {
     /** One admin call; {@code fallbackStatus} answered means: run {@code fallback} instead. */
     private Object call(String method, String path, String json, int fallbackStatus, java.util.function.Supplier<Object> fallback) {
         try {
-            CaddyAdmin.Response r = admin.call(method, path, json);
+            UnixHttp.Response r = admin.call(method, path, json);
             if (r.status() == fallbackStatus) {
                 return fallback.get();
             }
