@@ -27,7 +27,6 @@ import labs.sandwich.puck.api.PuckException;
 import labs.sandwich.puck.api.SpriteNotFoundException;
 import labs.sandwich.puck.api.SpriteState;
 import labs.sandwich.puck.api.UnsupportedCapabilityException;
-import labs.sandwich.puck.spi.Endpoint;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -427,7 +426,7 @@ public final class TcpForwarding implements AutoCloseable {
                 if (asleep) {
                     engine.wake(l.sprite, engine.defaultTimeout(), "tcp: a connection to " + via + " from " + client.getInetAddress().getHostAddress());
                 }
-                upstream = connect(engine.runtime().endpoint(l.sprite, l.port), asleep ? CONNECT_PATIENCE : Duration.ZERO);
+                upstream = Activator.connect(engine.runtime().endpoint(l.sprite, l.port), asleep ? CONNECT_PATIENCE : Duration.ZERO); // an awake sprite gets one try
             } catch (PuckException e) { // the engine journaled the failed wake and published a Failed event
                 LOG.warn("Closed a connection to {}: sprite {} could not wake: {}", via, l.sprite, e.getMessage());
                 return;
@@ -461,31 +460,6 @@ public final class TcpForwarding implements AutoCloseable {
                 store.end(store.begin(l.sprite, "tcp connection", s, s, via), s, reason);
             } catch (PuckException ignored) {
                 // the log has it
-            }
-        }
-    }
-
-    /** Connects, retrying while a just-woken sprite's server comes up; an awake sprite gets one try. */
-    private static Socket connect(Endpoint target, Duration patience) throws IOException {
-        long deadline = System.nanoTime() + patience.toNanos();
-        long pause = 2;
-        while (true) {
-            Socket s = new Socket();
-            try {
-                s.connect(new InetSocketAddress(target.host(), target.port()), 2000);
-                return s;
-            } catch (IOException e) {
-                s.close();
-                if (System.nanoTime() >= deadline) {
-                    throw e;
-                }
-            }
-            try {
-                Thread.sleep(pause);
-                pause = Math.min(50, pause * 2);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IOException("interrupted", e);
             }
         }
     }
