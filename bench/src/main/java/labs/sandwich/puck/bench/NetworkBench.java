@@ -162,7 +162,7 @@ public final class NetworkBench {
                 throw new IOException("no HTTP answer from " + host);
             }
             String rest = new String(in.readAllBytes(), StandardCharsets.ISO_8859_1);
-            if (!rest.startsWith("TTP/1.1 200")) {
+            if (!rest.startsWith("TTP/1.1 200") && !rest.startsWith("TTP/1.0 200")) {
                 throw new IOException(host + " answered " + rest.lines().findFirst().orElse(""));
             }
         }

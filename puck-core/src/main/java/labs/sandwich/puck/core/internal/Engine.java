@@ -675,6 +675,9 @@ public final class Engine {
                 }
             }
             store.removeSprite(name);
+            if (tcp != null) {
+                tcp.release(name); // its <name>.internal address, now: the process that serves may be gone
+            }
             bus.publish(new SpriteEvent.Deleted(name, clock.instant(), policy));
             return null;
         });
