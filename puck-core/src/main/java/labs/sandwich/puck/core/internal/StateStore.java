@@ -669,6 +669,15 @@ public final class StateStore implements AutoCloseable {
         });
     }
 
+    /**
+     * @param sprite  a sprite
+     * @param address an address just taken for it
+     * @return whether it is now the sprite's; false if another process recorded one first
+     */
+    public boolean claimInternalAddress(String sprite, String address) {
+        return write(() -> update("INSERT OR IGNORE INTO internal_addresses(sprite, address) VALUES (?,?)", sprite, address)) == 1;
+    }
+
     /** @param sprite a sprite @param address its {@code <name>.internal} address, or null to forget it */
     public void internalAddress(String sprite, @Nullable String address) {
         write(() -> address == null ? update("DELETE FROM internal_addresses WHERE sprite = ?", sprite)

@@ -251,7 +251,10 @@ public final class TcpForwarding implements AutoCloseable {
             }
             for (String sprite : live) {
                 if (!recorded.containsKey(sprite)) {
-                    store.internalAddress(sprite, allocate(new HashSet<>(recorded.values()), onHost));
+                    String a = allocate(new HashSet<>(recorded.values()), onHost);
+                    if (!store.claimInternalAddress(sprite, a)) {
+                        ip("del", a); // another process serving the store gave it one meanwhile
+                    }
                 }
             }
         } catch (IOException e) {
