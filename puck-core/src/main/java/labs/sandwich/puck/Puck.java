@@ -35,6 +35,7 @@ import labs.sandwich.puck.core.internal.JournalEntry;
 import labs.sandwich.puck.core.internal.SpriteHandle;
 import labs.sandwich.puck.core.internal.SpriteRecord;
 import labs.sandwich.puck.core.internal.StateStore;
+import labs.sandwich.puck.core.internal.TcpForwarding;
 import labs.sandwich.puck.spi.SpriteRuntime;
 import labs.sandwich.puck.spi.SpriteRuntimeProvider;
 import org.jspecify.annotations.Nullable;
@@ -265,6 +266,7 @@ public final class Puck implements AutoCloseable {
 
     private void closeRest() {
         try {
+            engine.tcp().ifPresent(TcpForwarding::close);
             if (ingress != null) {
                 ingress.close();
             }
@@ -465,6 +467,7 @@ public final class Puck implements AutoCloseable {
             boolean owns = false;
             StateStore st = null;
             Ingresses.Opened ingressOpened = null;
+            TcpForwarding tcpOpened = null;
             try {
                 if (rt == null) {
                     String wanted = runtimeName != null ? runtimeName : settings.get("runtime").orElse(null);
@@ -485,6 +488,14 @@ public final class Puck implements AutoCloseable {
                 String ingressWanted = ingressName != null ? ingressName
                         : settings.get("ingress").or(() -> engine.store().backendState().get("puck", "ingress")).filter(n -> !n.equals("none")).orElse(null);
                 ingressOpened = ingressWanted == null ? null : Ingresses.open(ingressWanted, loaders(), context, engine, settings);
+                // Raw TCP: host ports and <name>.internal; the process watching the store serves every recorded one.
+                boolean internal = rt.capabilities().contains(labs.sandwich.puck.api.Capability.INTERNAL_NAMES)
+                        && !settings.get("internal").orElse("on").equals("off");
+                tcpOpened = new TcpForwarding(engine, internal ? context.hostsFile().orElse(null) : null, settings);
+                engine.tcp(tcpOpened);
+                if (monitorIdle) {
+                    tcpOpened.serve(Duration.ofMillis(500));
+                }
                 IdleMonitor monitor = null;
                 if (monitorIdle) {
                     monitor = new IdleMonitor(engine, monitorInterval);
@@ -492,6 +503,9 @@ public final class Puck implements AutoCloseable {
                 }
                 return new Puck(engine, bus, st, owns, monitor, ingressOpened);
             } catch (RuntimeException | Error e) {
+                if (tcpOpened != null) {
+                    tcpOpened.close();
+                }
                 if (ingressOpened != null) {
                     ingressOpened.close();
                 }

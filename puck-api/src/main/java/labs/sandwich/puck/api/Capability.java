@@ -25,6 +25,11 @@ public enum Capability {
     EXPOSE("expose a sprite's port"),
     /** Keep open TCP connections across hibernation. */
     KEEP_TCP_CONNECTIONS("keep open TCP connections across hibernation"),
+    /**
+     * Sprites resolve each other as {@code <name>.internal} (the engine's hosts file is their
+     * {@code /etc/hosts}), and a connection to a sleeping one wakes it.
+     */
+    INTERNAL_NAMES("reach other sprites as <name>.internal"),
     /** Build an image from a directory holding a Containerfile (or Dockerfile). */
     BUILD_IMAGES("build images from a Containerfile");
 

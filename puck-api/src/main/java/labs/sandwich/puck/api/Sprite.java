@@ -179,6 +179,38 @@ public interface Sprite {
      */
     Exposure expose(int port, ExposureMode mode);
 
+    /**
+     * Makes a port reachable as raw TCP (SSH, a database) on this machine's loopback address,
+     * on a free host port; {@link Exposure#url()} says which ({@code tcp://127.0.0.1:40022}).
+     * Same as {@code exposeTcp(port, 0, ExposureMode.LOCAL)}.
+     *
+     * @param port a port the sprite serves on
+     * @return the exposure; close it to withdraw the host port
+     */
+    Exposure exposeTcp(int port);
+
+    /**
+     * Makes a port reachable as raw TCP on a host port. A connection to it while the sprite
+     * sleeps wakes it (once, however many connect) and is then passed through, bytes intact
+     * both ways; a sprite that cannot wake, or does not listen on {@code port}, has the
+     * connection closed at once, with the reason in the log and the sprite's journal. The
+     * exposure is recorded in the store: whichever process watches the store ({@code puckd}, or
+     * a {@code Puck} with {@code monitorIdle(true)}) listens again after a restart. Blocks for a
+     * few milliseconds; thread-safe.
+     *
+     * @param port     a port the sprite serves on
+     * @param hostPort the host port, or 0 for any free one
+     * @param mode     {@link ExposureMode#LOCAL}: {@code 127.0.0.1} only, this machine alone can
+     *                 connect; {@link ExposureMode#PUBLIC}: every address of this machine, so
+     *                 anyone who can reach it (the internet, if it is reachable from there)
+     * @return the exposure; close it to withdraw the host port
+     * @throws HostPortInUseException         if something else listens on that host port
+     * @throws UnsupportedCapabilityException for {@link ExposureMode#TAILNET} (use a Tailscale
+     *                                        ingress)
+     * @throws InvalidSpecException           if a port is out of range
+     */
+    Exposure exposeTcp(int port, int hostPort, ExposureMode mode);
+
     /** Deletes the sprite, keeping its volumes and snapshots ({@link DeletePolicy#KEEP_VOLUMES}). */
     void delete();
 

@@ -27,6 +27,17 @@ public interface RuntimeContext {
      */
     Optional<String> config(String key);
 
+    /**
+     * A hosts file the engine keeps, naming every sprite of the store {@code <name>.internal}.
+     * A runtime that can should show it to new sprites as their {@code /etc/hosts} (read-only;
+     * the engine rewrites it in place as sprites come and go).
+     *
+     * @return the file, if the engine keeps one
+     */
+    default Optional<Path> hostsFile() {
+        return Optional.empty();
+    }
+
     /** @return durable key-value state per sprite, kept in Puck's store */
     BackendState state();
 

@@ -2,6 +2,7 @@ package labs.sandwich.puck.cli;
 
 import labs.sandwich.puck.api.BackendException;
 import labs.sandwich.puck.api.HookFailedException;
+import labs.sandwich.puck.api.HostPortInUseException;
 import labs.sandwich.puck.api.IllegalSpriteStateException;
 import labs.sandwich.puck.api.ImageNotFoundException;
 import labs.sandwich.puck.api.InvalidSpecException;
@@ -53,6 +54,7 @@ final class ExitCodes {
             case ImageNotFoundException x -> NOT_FOUND;
             case IllegalSpriteStateException x -> STATE;
             case SpriteAlreadyExistsException x -> STATE;
+            case HostPortInUseException x -> STATE;
             case RuntimeUnavailableException x -> RUNTIME;
             case labs.sandwich.puck.api.IngressUnavailableException x -> RUNTIME;
             case OperationTimeoutException x -> TIMEOUT;

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
+import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -267,6 +268,51 @@ class CliIT {
         assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
         assertThat(out).contains("waking " + name + " (hibernated)", "/dev/pts/", "pty-42", "30 100");
         assertThat(p.exitValue()).as("the shell's exit status: %s", out).isEqualTo(3);
+    }
+
+    @Test
+    void exposeTcpGivesAHostPortThatPuckdServesAndThatWakesTheSprite() throws Exception {
+        try {
+            create(name, "--idle-timeout", "0", "-p", "8080");
+            assertThat(puck("exec", name, "--", "sh", "-c", "nohup python3 -m http.server 8080 >/dev/null 2>&1 & sleep 1").exit()).isZero();
+            Map<String, String> env = Map.of("PUCK_DAEMON", "on"); // expose --tcp starts puckd, which listens once this process exits
+            Result exposed = puck(env, null, "expose", name, "8080", "--tcp", "--json");
+            assertThat(exposed.exit()).as(exposed.err()).isZero();
+            URI url = URI.create(exposed.json().path("url").asText());
+            assertThat(url.getScheme() + "://" + url.getHost()).isEqualTo("tcp://127.0.0.1");
+            assertThat(exposed.json().path("audience").asText()).isEqualTo("only this machine");
+            assertThat(puck(env, null, "hibernate", name).exit()).isZero();
+            String answer = "";
+            for (int i = 0; i < 100 && answer.isEmpty(); i++) { // puckd takes the port over within half a second of starting
+                try {
+                    answer = rawGet(url.getPort());
+                } catch (java.net.ConnectException notYet) {
+                    Thread.sleep(100);
+                }
+            }
+            assertThat(answer).as("woken by puckd's listener").startsWith("HTTP/1.0 200");
+            assertThat(puck("why", name, "--json").json().path("state").asText()).isEqualTo("RUNNING");
+
+            try (java.net.ServerSocket held = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+                Result taken = puck("expose", name, "8080", "--tcp", "--host-port", Integer.toString(held.getLocalPort()));
+                assertThat(taken.exit()).isEqualTo(4);
+                assertThat(taken.err()).startsWith("puck: Host port 127.0.0.1:" + held.getLocalPort() + " is already in use").contains("[PUCK-NET-001]");
+            }
+            assertThat(puck("expose", "no-such-sprite", "22", "--tcp").exit()).isEqualTo(3);
+            assertThat(puck("expose", name, "8080", "--host-port", "2222").exit()).as("--host-port is for --tcp").isEqualTo(2);
+            assertThat(puck("expose", name, "8080", "--tcp", "--tailnet").exit()).as("raw TCP is on this machine's addresses").isEqualTo(2);
+            assertThat(puck(env, null, "expose", name, "8080", "--tcp", "--withdraw").exit()).isZero();
+        } finally {
+            puck("daemon", "stop");
+        }
+    }
+
+    private static String rawGet(int port) throws IOException {
+        try (java.net.Socket s = new java.net.Socket("127.0.0.1", port)) {
+            s.setSoTimeout(60_000);
+            s.getOutputStream().write("GET / HTTP/1.0\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
+            return new String(s.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
+        }
     }
 
     private static String get(int port, String host) throws IOException {

@@ -125,7 +125,7 @@ public final class PodmanRuntimeProvider implements SpriteRuntimeProvider {
         try {
             Probed probed = probed(client, socket, context);
             return new PodmanRuntime(client, context.clock(), context.dataDirectory().resolve("podman").resolve("snapshots"),
-                    checkpointProblem(probed.info(), probed.criu()));
+                    checkpointProblem(probed.info(), probed.criu()), context.hostsFile());
         } catch (ApiException e) {
             client.close();
             throw new labs.sandwich.puck.api.BackendException(PodmanRuntime.NAME, null, e.getCode(), "cannot read Podman's info: " + e.getMessage(), SETUP, e);

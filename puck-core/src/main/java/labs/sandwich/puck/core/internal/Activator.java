@@ -177,9 +177,13 @@ public final class Activator implements AutoCloseable {
         return b.append("\r\n").toString();
     }
 
-    /** Connects, retrying while the woken sprite's server comes up. */
     private static Socket connect(Endpoint target) throws IOException {
-        long deadline = System.nanoTime() + CONNECT_PATIENCE.toNanos();
+        return connect(target, CONNECT_PATIENCE);
+    }
+
+    /** Connects, retrying while the woken sprite's server comes up, for at most {@code patience} (one try if zero). */
+    static Socket connect(Endpoint target, Duration patience) throws IOException {
+        long deadline = System.nanoTime() + patience.toNanos();
         IOException last;
         long pause = 2; // a restored sprite's network can lag its processes by a few milliseconds: retry soon, then back off
         do {

@@ -82,6 +82,7 @@ public final class Engine {
     private final Map<String, ReentrantLock> locks = new ConcurrentHashMap<>();
     private final String storeId;
     private volatile Routing routing;
+    private volatile TcpForwarding tcp;
 
     /**
      * @param runtime        the runtime
@@ -121,6 +122,16 @@ public final class Engine {
     /** @param routing the ingress's routes to keep in step with states (set once the activator listens) */
     public void routing(Routing routing) {
         this.routing = routing;
+    }
+
+    /** @param tcp the raw TCP listeners of this process (host ports and {@code <name>.internal}) */
+    public void tcp(TcpForwarding tcp) {
+        this.tcp = tcp;
+    }
+
+    /** @return the raw TCP listeners, if this Puck has them */
+    public Optional<TcpForwarding> tcp() {
+        return Optional.ofNullable(tcp);
     }
 
     /** @return the routing, if an ingress is configured */
@@ -664,6 +675,9 @@ public final class Engine {
                 }
             }
             store.removeSprite(name);
+            if (tcp != null) {
+                tcp.release(name); // its <name>.internal address, now: the process that serves may be gone
+            }
             bus.publish(new SpriteEvent.Deleted(name, clock.instant(), policy));
             return null;
         });

@@ -51,6 +51,21 @@ public final class EngineContext implements RuntimeContext {
         }
     }
 
+    /** The store's hosts file for {@code <name>.internal}; made (naming localhost only) if absent, so that a new sprite can mount it. */
+    @Override
+    public Optional<Path> hostsFile() {
+        Path file = dataDirectory().resolve("internal").resolve("hosts");
+        try {
+            if (!Files.exists(file)) {
+                Files.createDirectories(file.getParent());
+                Files.writeString(file, "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n");
+            }
+            return Optional.of(file);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot create Puck's hosts file " + file, e);
+        }
+    }
+
     @Override
     public Optional<String> config(String key) {
         return config.get(key);

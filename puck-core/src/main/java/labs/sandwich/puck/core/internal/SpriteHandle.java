@@ -317,6 +317,24 @@ public final class SpriteHandle implements Sprite {
         return new Published(name, port, url, mode, withdraw);
     }
 
+    @Override
+    public Exposure exposeTcp(int port) {
+        return exposeTcp(port, 0, ExposureMode.LOCAL);
+    }
+
+    @Override
+    public Exposure exposeTcp(int port, int hostPort, ExposureMode mode) {
+        labs.sandwich.puck.api.SpriteSpec.builder("x").port(port).build(); // validates the port
+        if (hostPort < 0 || hostPort > 65535) {
+            throw new labs.sandwich.puck.api.InvalidSpecException("hostPort", "Invalid host port " + hostPort + ".", "Use 1-65535, or 0 for any free port.");
+        }
+        TcpForwarding tcp = engine.tcp().orElseThrow(() -> new UnsupportedCapabilityException(Capability.EXPOSE, engine.runtime().name(),
+                "this Puck has no raw TCP forwarding"));
+        URI url = tcp.expose(name, port, hostPort, mode);
+        bus.publish(new SpriteEvent.Exposed(name, engine.clock().instant(), port, url, mode));
+        return new Published(name, port, url, mode, () -> tcp.unexpose(name, port));
+    }
+
     /** An exposed port; closing withdraws it (a direct address has nothing to withdraw). */
     private record Published(String sprite, int port, URI url, ExposureMode mode, Runnable withdraw) implements Exposure {
         @Override

@@ -56,7 +56,7 @@ import org.sqlite.SQLiteConfig;
  */
 public final class StateStore implements AutoCloseable {
     /** The schema version this Puck writes and understands. */
-    public static final int SCHEMA_VERSION = 3;
+    public static final int SCHEMA_VERSION = 4;
     /** How long a call waits for another process's write lock unless told otherwise. */
     static final Duration DEFAULT_BUSY_TIMEOUT = Duration.ofSeconds(5);
 
@@ -88,7 +88,12 @@ public final class StateStore implements AutoCloseable {
             List.of( // 3: exposed ports, published by the ingress and followed by the activator
                     """
                     CREATE TABLE exposures(sprite TEXT NOT NULL, port INTEGER NOT NULL, mode TEXT NOT NULL, is_primary INTEGER NOT NULL,
-                        url TEXT NOT NULL, PRIMARY KEY(sprite, port))"""));
+                        url TEXT NOT NULL, PRIMARY KEY(sprite, port))"""),
+            List.of( // 4: raw TCP ports on the host, and each sprite's <name>.internal address
+                    """
+                    CREATE TABLE tcp_exposures(sprite TEXT NOT NULL, port INTEGER NOT NULL, bind TEXT NOT NULL, host_port INTEGER NOT NULL,
+                        mode TEXT NOT NULL, PRIMARY KEY(bind, host_port))""",
+                    "CREATE TABLE internal_addresses(sprite TEXT PRIMARY KEY, address TEXT NOT NULL UNIQUE)"));
 
     /**
      * Timestamps are UTC ISO-8601 text with all nine fraction digits: readable in {@code sqlite3},
@@ -320,6 +325,7 @@ public final class StateStore implements AutoCloseable {
             update("DELETE FROM activity WHERE sprite = ?", name);
             update("DELETE FROM holds WHERE sprite = ?", name);
             update("DELETE FROM exposures WHERE sprite = ?", name);
+            update("DELETE FROM tcp_exposures WHERE sprite = ?", name); // its internal address stays until the host gives it up
             return null;
         });
     }
@@ -621,6 +627,61 @@ public final class StateStore implements AutoCloseable {
         return read(() -> query("SELECT * FROM exposures WHERE ? IS NULL OR sprite = ? ORDER BY sprite, port",
                 rs -> new Exposed(rs.getString("sprite"), rs.getInt("port"), labs.sandwich.puck.api.ExposureMode.valueOf(rs.getString("mode")),
                         rs.getInt("is_primary") == 1, rs.getString("url")), sprite, sprite));
+    }
+
+    /**
+     * One port published as raw TCP on the host.
+     *
+     * @param sprite   the sprite
+     * @param port     its port
+     * @param bind     the host address listened on ({@code 127.0.0.1}, or {@code 0.0.0.0} when asked)
+     * @param hostPort the host port
+     * @param mode     who may reach it
+     */
+    public record TcpExposed(String sprite, int port, String bind, int hostPort, labs.sandwich.puck.api.ExposureMode mode) {}
+
+    /** @param e a raw TCP exposure to record, replacing one on the same host address and port */
+    public void exposeTcp(TcpExposed e) {
+        write(() -> update("INSERT OR REPLACE INTO tcp_exposures(sprite, port, bind, host_port, mode) VALUES (?,?,?,?,?)",
+                e.sprite(), e.port(), e.bind(), e.hostPort(), e.mode().name()));
+    }
+
+    /** @param bind a host address @param hostPort a host port: its exposure goes, if there is one */
+    public void unexposeTcp(String bind, int hostPort) {
+        write(() -> update("DELETE FROM tcp_exposures WHERE bind = ? AND host_port = ?", bind, hostPort));
+    }
+
+    /** @param sprite a sprite, or null for all @return its raw TCP exposures */
+    public List<TcpExposed> tcpExposures(@Nullable String sprite) {
+        return read(() -> query("SELECT * FROM tcp_exposures WHERE ? IS NULL OR sprite = ? ORDER BY sprite, port, host_port",
+                rs -> new TcpExposed(rs.getString("sprite"), rs.getInt("port"), rs.getString("bind"), rs.getInt("host_port"),
+                        labs.sandwich.puck.api.ExposureMode.valueOf(rs.getString("mode"))), sprite, sprite));
+    }
+
+    /** @return every sprite's {@code <name>.internal} address, deleted sprites' included until released */
+    public Map<String, String> internalAddresses() {
+        return read(() -> {
+            Map<String, String> out = new java.util.TreeMap<>();
+            for (String[] r : query("SELECT sprite, address FROM internal_addresses", rs -> new String[] {rs.getString(1), rs.getString(2)})) {
+                out.put(r[0], r[1]);
+            }
+            return out;
+        });
+    }
+
+    /**
+     * @param sprite  a sprite
+     * @param address an address just taken for it
+     * @return whether it is now the sprite's; false if another process recorded one first
+     */
+    public boolean claimInternalAddress(String sprite, String address) {
+        return write(() -> update("INSERT OR IGNORE INTO internal_addresses(sprite, address) VALUES (?,?)", sprite, address)) == 1;
+    }
+
+    /** @param sprite a sprite @param address its {@code <name>.internal} address, or null to forget it */
+    public void internalAddress(String sprite, @Nullable String address) {
+        write(() -> address == null ? update("DELETE FROM internal_addresses WHERE sprite = ?", sprite)
+                : update("INSERT OR REPLACE INTO internal_addresses(sprite, address) VALUES (?,?)", sprite, address));
     }
 
     // ---- snapshots ----

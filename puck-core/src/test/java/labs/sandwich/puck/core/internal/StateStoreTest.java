@@ -64,7 +64,27 @@ class StateStoreTest {
         assertThat(raw("PRAGMA journal_mode")).isEqualToIgnoringCase("wal");
         assertThat(raw("PRAGMA user_version")).isEqualTo(String.valueOf(StateStore.SCHEMA_VERSION));
         assertThat(raw("SELECT group_concat(name, ',') FROM (SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name)"))
-                .isEqualTo("activity,backend_state,exposures,holds,journal,leases,snapshots,sprites");
+                .isEqualTo("activity,backend_state,exposures,holds,internal_addresses,journal,leases,snapshots,sprites,tcp_exposures");
+    }
+
+    @Test
+    void aVersion3StoreKeepsItsExposuresAndGainsRawTcpAndInternalAddresses() throws SQLException {
+        store.insertSprite(record("web", SpriteState.RUNNING));
+        store.expose(new StateStore.Exposed("web", 8080, labs.sandwich.puck.api.ExposureMode.LOCAL, true, "http://web.localhost/"));
+        store.close();
+        rawExecute("DROP TABLE tcp_exposures");
+        rawExecute("DROP TABLE internal_addresses");
+        rawExecute("PRAGMA user_version = 3"); // as Puck before raw TCP left it
+        store = StateStore.open(file, clock);
+        assertThat(raw("PRAGMA user_version")).isEqualTo("4");
+        assertThat(store.exposures("web")).extracting(StateStore.Exposed::url).containsExactly("http://web.localhost/");
+        store.exposeTcp(new StateStore.TcpExposed("web", 22, "127.0.0.1", 40022, labs.sandwich.puck.api.ExposureMode.LOCAL));
+        store.internalAddress("web", "198.18.0.1");
+        assertThat(store.tcpExposures(null)).containsExactly(new StateStore.TcpExposed("web", 22, "127.0.0.1", 40022, labs.sandwich.puck.api.ExposureMode.LOCAL));
+        assertThat(store.internalAddresses()).containsExactly(java.util.Map.entry("web", "198.18.0.1"));
+        store.removeSprite("web");
+        assertThat(store.tcpExposures("web")).as("its host ports go with it").isEmpty();
+        assertThat(store.internalAddresses()).as("its address stays until the host gives it up").containsKey("web");
     }
 
     @Test

@@ -55,6 +55,7 @@ import labs.sandwich.puck.podman.internal.libpod.model.InspectContainer;
 import labs.sandwich.puck.podman.internal.libpod.model.InspectContainerState;
 import labs.sandwich.puck.podman.internal.libpod.model.InspectExecSession;
 import labs.sandwich.puck.podman.internal.libpod.model.InspectNetwork;
+import labs.sandwich.puck.podman.internal.libpod.model.OciMount;
 import labs.sandwich.puck.podman.internal.libpod.model.LinuxCPU;
 import labs.sandwich.puck.podman.internal.libpod.model.LinuxMemory;
 import labs.sandwich.puck.podman.internal.libpod.model.LinuxResources;
@@ -100,6 +101,7 @@ public final class PodmanRuntime implements SpriteRuntime {
     private final Clock clock;
     private final Set<Capability> capabilities;
     private final Map<Capability, String> missing;
+    private final Optional<Path> hostsFile;
     static final String CRIU_CONFIG_ANNOTATION = "org.criu.config";
     private final HttpClient probes = HttpClient.newBuilder().connectTimeout(Duration.ofMillis(500)).build();
 
@@ -110,6 +112,18 @@ public final class PodmanRuntime implements SpriteRuntime {
      * @param canCheckpoint why checkpointing is impossible here, or empty when it works
      */
     public PodmanRuntime(PodmanClient client, Clock clock, Path snapshotDir, Optional<String> canCheckpoint) {
+        this(client, clock, snapshotDir, canCheckpoint, Optional.empty());
+    }
+
+    /**
+     * @param client        the libpod client
+     * @param clock         the clock
+     * @param snapshotDir   where exported snapshots are kept; archived sprites go to its sibling {@code archives}
+     * @param canCheckpoint why checkpointing is impossible here, or empty when it works
+     * @param hostsFile     the engine's hosts file, mounted read-only as new sprites' {@code /etc/hosts} ({@code <name>.internal})
+     */
+    public PodmanRuntime(PodmanClient client, Clock clock, Path snapshotDir, Optional<String> canCheckpoint, Optional<Path> hostsFile) {
+        this.hostsFile = hostsFile;
         this.client = client;
         this.archives = new CheckpointArchives(client);
         this.archived = new SpriteArchives(snapshotDir.resolveSibling("archives"), client.json());
@@ -119,6 +133,9 @@ public final class PodmanRuntime implements SpriteRuntime {
         this.clock = clock;
         Set<Capability> caps = EnumSet.of(Capability.EXEC, Capability.CONSOLE, Capability.FILES, Capability.PAUSE, Capability.EXPOSE,
                 Capability.BUILD_IMAGES);
+        if (hostsFile.isPresent()) {
+            caps.add(Capability.INTERNAL_NAMES);
+        }
         Map<Capability, String> why = new LinkedHashMap<>();
         if (canCheckpoint.isEmpty()) {
             caps.add(Capability.HIBERNATE);
@@ -187,6 +204,8 @@ public final class PodmanRuntime implements SpriteRuntime {
             SpecGenerator gen = BridgeKeeper.onNetwork(new SpecGenerator().name(container(name)).image(spec.image().reference()).hostname(name)
                     .labels(specLabels.encode(spec)).env(new LinkedHashMap<>(spec.env())).volumes(volumes).stopTimeout(2L)
                     .resourceLimits(limits(spec.resources())));
+            hostsFile.ifPresent(f -> gen.mounts(List.of(new OciMount().destination("/etc/hosts").type("bind").source(f.toString())
+                    .options(List.of("bind", "ro"))))); // <name>.internal; the engine rewrites the file in place
             if (bootsSystemd(spec.image())) {
                 gen.annotations(Map.of(CRIU_CONFIG_ANNOTATION, systemdCriuConfig().toString()));
             }
