@@ -42,7 +42,15 @@ final class DaemonCommand {
     }
 
     /** @return the pid of the puckd serving this store, if one runs (it holds the lock) */
+    /** The store this process serves as puckd, if it is puckd. */
+    private static volatile Path serving;
+
     static Optional<Long> running(Global g) {
+        if (g.storeFile().equals(serving)) {
+            // Asked inside puckd (a command it runs for a client): opening and closing the lock file here would
+            // drop this process's own lock, which POSIX ties to the process, not to the channel.
+            return Optional.of(ProcessHandle.current().pid());
+        }
         Path lock = lockFile(g);
         if (!Files.exists(lock)) {
             return Optional.empty();
@@ -173,6 +181,7 @@ final class DaemonCommand {
                     err().flush();
                     return ExitCodes.STATE;
                 }
+                serving = global.storeFile();
                 CountDownLatch stopped = new CountDownLatch(1);
                 Puck puck = global.builder().monitorIdle(true).monitorInterval(every).build();
                 HandoffServer handoff = HandoffServer.start(global.storeFile(), puck);

@@ -373,12 +373,14 @@ class CliIT {
     @Test
     void puckdRunsSpriteCommandsForTheClientWithItsStreamsTerminalAndExitCodes() throws Exception {
         Map<String, String> on = Map.of("PUCK_DAEMON", "on");
-        assertThat(puck("daemon", "start").exit()).isZero();
+        assertThat(puck(on, null, "daemon", "start").exit()).isZero(); // with PUCK_DAEMON=on, as users have it
         Path socket = tmp.resolve("puck.db.puckd.sock");
         assertThat(Files.getPosixFilePermissions(socket)).containsExactlyInAnyOrder(java.nio.file.attribute.PosixFilePermission.OWNER_READ,
                 java.nio.file.attribute.PosixFilePermission.OWNER_WRITE);
+        long pid = Long.parseLong(Files.readAllLines(tmp.resolve("puck.db.puckd.pid")).getFirst().strip());
         made.add(name);
         assertThat(puck(on, null, "create", name).exit()).isZero();
+        assertThat(puck(on, null, "daemon", "start").out()).as("a create run by puckd keeps its lock").contains("already runs (pid " + pid + ")");
 
         Result cat = puck(on, "from the client's stdin", "exec", "-i", name, "--", "cat");
         assertThat(cat.out()).isEqualTo("from the client's stdin");
