@@ -152,6 +152,37 @@ public interface Sprite {
     void restore(Snapshot snapshot);
 
     /**
+     * Takes a snapshot this sprite can be {@linkplain #reset(Snapshot) reset} to quickly and
+     * many times, e.g. a test fixture's seeded state. Where the runtime can, it keeps what a
+     * reset needs beside the snapshot (on Podman: the checkpoint's memory images and a copy of
+     * the sprite's files, so a reset restores in place instead of importing an archive); the
+     * sprite's processes stop for the moment of the checkpoint and continue. Elsewhere it is
+     * {@link #snapshot(String)}. The snapshot also serves {@link #restore} and {@link #fork}.
+     *
+     * @param label a label, e.g. {@code seeded}
+     * @return the snapshot
+     * @throws UnsupportedCapabilityException without {@link Capability#SNAPSHOT}
+     */
+    default Snapshot snapshotForReset(String label) {
+        return snapshot(label);
+    }
+
+    /**
+     * Puts the sprite back to a snapshot, discarding its current state: memory, file system and
+     * volumes as they were when the snapshot was taken. Unlike {@link #restore(Snapshot)}, the
+     * current state is not saved first, so there is nothing to roll back to if the snapshot
+     * cannot be restored (the sprite is then restored from the snapshot's archive, as
+     * {@code restore} would). Fast when the snapshot came from {@link #snapshotForReset(String)}
+     * of this sprite; otherwise as {@code restore}.
+     *
+     * @param snapshot one of this sprite's snapshots
+     * @throws SnapshotCorruptedException if the snapshot's data fails its checks; the sprite is untouched
+     */
+    default void reset(Snapshot snapshot) {
+        restore(snapshot);
+    }
+
+    /**
      * Starts a new sprite from a snapshot of this one; it runs beside this one with its own state.
      *
      * @param snapshot one of this sprite's snapshots

@@ -202,6 +202,32 @@ public interface SpriteRuntime extends AutoCloseable {
     void restore(String sprite, Snapshot snapshot);
 
     /**
+     * Takes a snapshot that {@link #reset} can return to quickly and repeatedly (see
+     * {@link labs.sandwich.puck.api.Sprite#snapshotForReset}). The default is {@link #snapshot}.
+     *
+     * @param sprite a running sprite; it runs afterwards
+     * @param id     the id the engine allocated (and journaled)
+     * @param label  the user's label
+     * @return the snapshot, with its size and SHA-256
+     */
+    default Snapshot snapshotForReset(String sprite, SnapshotId id, String label) {
+        return snapshot(sprite, id, label);
+    }
+
+    /**
+     * Replaces a sprite's state by a snapshot's without saving the current state first (see
+     * {@link labs.sandwich.puck.api.Sprite#reset}); the sprite runs afterwards. The default is
+     * {@link #restore}.
+     *
+     * @param sprite   the sprite (running, paused, hibernated or archived)
+     * @param snapshot one of its snapshots
+     * @throws labs.sandwich.puck.api.SnapshotCorruptedException on a checksum mismatch, before anything changed
+     */
+    default void reset(String sprite, Snapshot snapshot) {
+        restore(sprite, snapshot);
+    }
+
+    /**
      * Creates a new sprite from a snapshot, after verifying its checksum.
      *
      * @param snapshot the snapshot

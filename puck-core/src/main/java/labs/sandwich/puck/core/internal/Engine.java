@@ -569,6 +569,16 @@ public final class Engine {
      * @return the snapshot
      */
     public Snapshot snapshot(String name, String label) {
+        return snapshot(name, label, false);
+    }
+
+    /**
+     * @param name     a sprite
+     * @param label    the snapshot's label
+     * @param forReset whether the runtime keeps what a fast {@link #reset} needs
+     * @return the snapshot
+     */
+    public Snapshot snapshot(String name, String label, boolean forReset) {
         require(Capability.SNAPSHOT);
         Names.requireSnapshotLabel(label);
         long hold = store.hold(name, Why.Kind.LIFECYCLE, "snapshot " + label, null);
@@ -577,7 +587,7 @@ public final class Engine {
                 wakeLocked(name, deadline(clock.instant(), defaultTimeout), defaultTimeout, "woken to take a snapshot");
                 SnapshotId id = SnapshotId.random();
                 Snapshot s = transition(name, "snapshot", SpriteState.RUNNING, SpriteState.RUNNING, SpriteState.RUNNING, SpriteState.RUNNING,
-                        id.value() + " " + label, defaultTimeout, () -> runtime.snapshot(name, id, label));
+                        id.value() + " " + label, defaultTimeout, () -> forReset ? runtime.snapshotForReset(name, id, label) : runtime.snapshot(name, id, label));
                 store.insertSnapshot(s);
                 bus.publish(new SpriteEvent.Snapshotted(name, clock.instant(), s));
                 return s;
@@ -605,6 +615,16 @@ public final class Engine {
 
     /** @param name a sprite @param snapshot one of its snapshots @param timeout limit */
     public void restore(String name, Snapshot snapshot, Duration timeout) {
+        restore(name, snapshot, timeout, false);
+    }
+
+    /**
+     * @param name     a sprite
+     * @param snapshot one of its snapshots
+     * @param timeout  limit
+     * @param discard  whether the current state is discarded without a rollback ({@link SpriteRuntime#reset})
+     */
+    public void restore(String name, Snapshot snapshot, Duration timeout, boolean discard) {
         require(Capability.SNAPSHOT);
         Snapshot known = known(name, snapshot);
         locked(name, timeout, () -> {
@@ -614,8 +634,12 @@ public final class Engine {
             if (from != SpriteState.RUNNING && !from.isAsleep()) {
                 throw new IllegalSpriteStateException(name, from, "restore", remedyFor(from));
             }
-            transition(name, "restore", from, SpriteState.WAKING, SpriteState.RUNNING, from, known.id().value(), timeout, () -> {
-                runtime.restore(name, known);
+            transition(name, discard ? "reset" : "restore", from, SpriteState.WAKING, SpriteState.RUNNING, from, known.id().value(), timeout, () -> {
+                if (discard) {
+                    runtime.reset(name, known);
+                } else {
+                    runtime.restore(name, known);
+                }
                 return null;
             });
             store.setArchiveAt(name, null);

@@ -285,6 +285,16 @@ public final class SpriteHandle implements Sprite {
     }
 
     @Override
+    public Snapshot snapshotForReset(String label) {
+        return engine.snapshot(name, label, true);
+    }
+
+    @Override
+    public void reset(Snapshot snapshot) {
+        engine.restore(name, snapshot, engine.defaultTimeout(), true);
+    }
+
+    @Override
     public Sprite fork(Snapshot snapshot, String newName) {
         engine.fork(name, snapshot, newName, engine.defaultTimeout());
         return new SpriteHandle(engine, bus, newName, monitorRunning);

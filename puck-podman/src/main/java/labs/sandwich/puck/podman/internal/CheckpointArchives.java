@@ -40,11 +40,19 @@ final class CheckpointArchives {
      * @param target       the file to write; replaced atomically once complete
      */
     Archive export(String container, boolean leaveRunning, Path target) throws IOException {
+        return export(container, leaveRunning, false, target);
+    }
+
+    /**
+     * As {@link #export(String, boolean, Path)}; with {@code keep}, CRIU's images also stay in
+     * the container's userdata ({@code checkpoint/}), for a restore in place.
+     */
+    Archive export(String container, boolean leaveRunning, boolean keep, Path target) throws IOException {
         Files.createDirectories(target.getParent());
         Path part = target.resolveSibling(target.getFileName() + ".part");
         MessageDigest sha = sha256();
         HttpPost post = new HttpPost(PodmanClient.BASE + "/containers/" + container
-                + "/checkpoint?export=true&tcpEstablished=true&fileLocks=true&leaveRunning=" + leaveRunning);
+                + "/checkpoint?export=true&tcpEstablished=true&fileLocks=true&leaveRunning=" + leaveRunning + (keep ? "&keep=true" : ""));
         try {
             client.http().execute(post, r -> {
                 if (r.getCode() >= 300) {

@@ -98,6 +98,7 @@ public final class PodmanRuntime implements SpriteRuntime {
     private final SpecLabels specLabels;
     private final BridgeKeeper bridge;
     private final Path snapshotDir;
+    private final ResetPoints resetPoints;
     private final Clock clock;
     private final Set<Capability> capabilities;
     private final Map<Capability, String> missing;
@@ -130,6 +131,7 @@ public final class PodmanRuntime implements SpriteRuntime {
         this.specLabels = new SpecLabels(client.json());
         this.bridge = new BridgeKeeper(client);
         this.snapshotDir = snapshotDir;
+        this.resetPoints = new ResetPoints(snapshotDir);
         this.clock = clock;
         Set<Capability> caps = EnumSet.of(Capability.EXEC, Capability.CONSOLE, Capability.FILES, Capability.PAUSE, Capability.EXPOSE,
                 Capability.BUILD_IMAGES);
@@ -838,6 +840,142 @@ public final class PodmanRuntime implements SpriteRuntime {
     }
 
     /**
+     * A snapshot plus a reset point ({@link ResetPoints}): the checkpoint is exported with
+     * {@code keep=true} and the container stopped, so CRIU's images stay in its userdata and its
+     * files hold still; they are kept beside the snapshot, the container's writable layer and
+     * volumes are copied, and the container is restored in place from the kept images.
+     */
+    @Override
+    public Snapshot snapshotForReset(String sprite, SnapshotId id, String label) {
+        requireCapability(Capability.SNAPSHOT);
+        require(sprite, "snapshot", SpriteState.RUNNING);
+        InspectContainer c = inspectContainer(sprite).orElseThrow(() -> new SpriteNotFoundException(sprite));
+        List<ResetPoints.Tree> trees = trees(sprite, c);
+        CheckpointArchives.Archive a;
+        try {
+            a = archives.export(container(sprite), false, true, snapshotFile(id));
+        } catch (IOException e) {
+            // the container is left as the failed checkpoint left it; a stopped one is woken below
+            restartAfterFailedPoint(sprite);
+            throw streamingFailure(sprite, "snapshot", e, "Check free disk space in " + snapshotDir + "; the sprite keeps running.");
+        }
+        Path userdata = Path.of(c.getStaticDir());
+        ResetPoints.Point point;
+        try {
+            point = resetPoints.keep(id.value(), c.getId(), userdata, trees);
+            resetPoints.linkCheckpoint(point, userdata);
+        } catch (IOException e) {
+            deleteResetPoint(id.value());
+            deleteQuietly(snapshotFile(id));
+            restartAfterFailedPoint(sprite);
+            throw new BackendException(NAME, sprite, 0, "snapshot failed: cannot keep its reset point in " + snapshotDir + " (" + e.getMessage() + ").",
+                    "Check free disk space and permissions in " + snapshotDir + "; the sprite was woken as it was.", e);
+        }
+        try {
+            restoreInPlace(sprite, userdata);
+        } catch (BackendException e) {
+            throw criuFailure(sprite, "wake", e);
+        }
+        return new Snapshot(id, sprite, label, clock.instant(), a.size(), a.sha256(),
+                EnumSet.of(Snapshot.Content.MEMORY, Snapshot.Content.FILESYSTEM, Snapshot.Content.VOLUMES));
+    }
+
+    /** A checkpoint that stopped the container but could not be kept: wake it from Podman's own checkpoint, if there is one. */
+    private void restartAfterFailedPoint(String sprite) {
+        quietly(() -> {
+            if (inspect(sprite).map(SpriteInfo::state).orElse(null) == SpriteState.HIBERNATED) {
+                client.containers().containerRestore(container(sprite), null, false, true, false, false, false, false, false, true, false);
+            }
+            return null;
+        });
+    }
+
+    /** Restores a stopped container in place from the checkpoint in its userdata (links to a reset point's images), then removes the links. */
+    private void restoreInPlace(String sprite, Path userdata) {
+        try {
+            api(sprite, "reset (restore in place)", () -> client.containers().containerRestore(container(sprite), null, true, true, false, false, false, false, false, true, false));
+        } finally {
+            try {
+                ResetPoints.unlinkCheckpoint(userdata);
+            } catch (IOException ignored) {
+                // links left behind: the next reset replaces them; Podman's next checkpoint writes a new directory (see ResetPoints)
+            }
+        }
+    }
+
+    /** The trees a reset puts back: the container's writable layer and its named volumes, as paths on this host. */
+    private List<ResetPoints.Tree> trees(String sprite, InspectContainer c) {
+        List<ResetPoints.Tree> trees = new ArrayList<>();
+        String upper = c.getGraphDriver() == null || c.getGraphDriver().getData() == null ? null : c.getGraphDriver().getData().get("UpperDir");
+        if (upper == null || c.getStaticDir() == null) {
+            throw new UnsupportedCapabilityException(Capability.SNAPSHOT, NAME, "a reset point needs the overlay storage driver and a local service (this container's "
+                    + "writable layer is not a directory here); use snapshot() and restore()");
+        }
+        trees.add(new ResetPoints.Tree("upper", Path.of(upper)));
+        if (c.getMounts() != null) {
+            for (var m : c.getMounts()) {
+                if ("volume".equals(m.getType()) && m.getName() != null && m.getSource() != null) {
+                    trees.add(new ResetPoints.Tree("volume-" + m.getName(), Path.of(m.getSource())));
+                }
+            }
+        }
+        return trees;
+    }
+
+    /**
+     * Puts the sprite back to the snapshot without saving its current state. With a reset
+     * point of this very container: stop it, put back what changed in its files and volumes,
+     * restore in place from the kept images (no archive is written or read). Otherwise, or if
+     * that fails: the snapshot's archive is imported in place of the container, as a restore
+     * does, but with no rollback archive (the current state is what the caller discards).
+     */
+    @Override
+    public void reset(String sprite, Snapshot snapshot) {
+        requireCapability(Capability.SNAPSHOT);
+        Optional<ResetPoints.Point> point = resetPoints.find(snapshot.id().value());
+        Optional<InspectContainer> c = inspectContainer(sprite);
+        if (point.isEmpty() || c.isEmpty() || !point.get().containerId().equals(c.get().getId())) {
+            restore(sprite, snapshot);
+            return;
+        }
+        SpriteState state = info(c.get()).state();
+        switch (state) {
+            case PAUSED -> {
+                unpause(sprite);
+                stop(sprite);
+            }
+            case RUNNING -> stop(sprite);
+            case HIBERNATED, FAILED -> { }
+            default -> throw new IllegalSpriteStateException(sprite, state, "reset", "Wait for the current operation to finish.");
+        }
+        Path userdata = Path.of(c.get().getStaticDir());
+        try {
+            resetPoints.prepare(point.get(), userdata, trees(sprite, c.get()));
+            restoreInPlace(sprite, userdata);
+        } catch (IOException | BackendException e) {
+            // The files are half put back or CRIU refused: the snapshot's archive is the truth (slower, same state).
+            Path file = verified(snapshot);
+            removeContainerAndVolumes(sprite);
+            try {
+                archives.importArchive(file);
+            } catch (IOException failed) {
+                failed.addSuppressed(e);
+                throw criuFailure(sprite, "restore", streamingFailure(sprite, "reset", failed,
+                        "The sprite's previous state was discarded, as a reset does; restore the snapshot again, or fork it."));
+            }
+            deleteResetPoint(snapshot.id().value()); // it was of the removed container
+        }
+    }
+
+    /** Stops a running container at once: its state is being discarded. */
+    private void stop(String sprite) {
+        api(sprite, "reset (stop)", () -> {
+            client.containers().containerStop(container(sprite), 0, true);
+            return null;
+        });
+    }
+
+    /**
      * Puts a sprite back to a snapshot. Podman imports a checkpoint only when neither the
      * container nor its volumes exist, so the sprite's current state is first exported to a
      * rollback archive (memory, files and volumes); only then are the container and its
@@ -921,6 +1059,15 @@ public final class PodmanRuntime implements SpriteRuntime {
     @Override
     public void deleteSnapshot(Snapshot snapshot) {
         deleteQuietly(snapshotFile(snapshot.id()));
+        deleteResetPoint(snapshot.id().value());
+    }
+
+    private void deleteResetPoint(String snapshotId) {
+        try {
+            resetPoints.delete(snapshotId);
+        } catch (IOException ignored) {
+            // a leftover reset point wastes space but loses nothing
+        }
     }
 
     private static void deleteQuietly(Path file) {
