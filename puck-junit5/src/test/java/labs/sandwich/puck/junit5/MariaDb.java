@@ -1,0 +1,83 @@
+package labs.sandwich.puck.junit5;
+
+import java.net.URISyntaxException;
+import java.nio.file.Path;
+import java.time.Duration;
+import labs.sandwich.puck.Puck;
+import labs.sandwich.puck.api.ExecRequest;
+import labs.sandwich.puck.api.ExecResult;
+import labs.sandwich.puck.api.ImageRef;
+import labs.sandwich.puck.api.Sprite;
+import labs.sandwich.puck.api.SpriteSpec;
+
+/**
+ * MariaDB from Debian bookworm's packages in a sprite: the image (built here from the base image
+ * by Podman's builder, cached by its layers), the server started as root (CRIU can dump only
+ * root's processes on hosts without CAP_SYS_RESOURCE) as a child of the sprite's init, and a
+ * seeded table. Shared by the tests and the benchmark.
+ */
+public final class MariaDb {
+    /** The image: {@code src/test/resources/mariadb-image/Containerfile}. */
+    public static final String IMAGE = "localhost/puck/mariadb:bookworm";
+    /** The server's argv: root, unix socket only, no native AIO (CRIU cannot dump io_uring). */
+    public static final String SERVER = "mariadbd --user=root --skip-networking --innodb-use-native-aio=0";
+    private static volatile boolean built;
+
+    private MariaDb() {}
+
+    /** Builds the image once per JVM (Podman's layer cache makes later builds take about a second). */
+    public static synchronized ImageRef image(Puck puck) {
+        if (!built) {
+            try {
+                puck.buildImage(Path.of(MariaDb.class.getResource("/mariadb-image/Containerfile").toURI()).getParent(), IMAGE);
+            } catch (URISyntaxException e) {
+                throw new IllegalStateException(e);
+            }
+            built = true;
+        }
+        return ImageRef.of(IMAGE);
+    }
+
+    /** Starts the server in the background, as a child of the sprite's init, and waits until it answers. */
+    public static void start(Sprite sprite) {
+        sprite.exec("sh", "-c", "nohup " + SERVER + " >/var/log/mariadbd.log 2>&1 &").orThrow();
+        long end = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (!sprite.exec("mariadb", "-e", "select 1").succeeded()) {
+            if (System.nanoTime() > end) {
+                throw new IllegalStateException("MariaDB did not answer within 60 s: " + sprite.exec("tail", "-n", "20", "/var/log/mariadbd.log").stdout());
+            }
+            try {
+                Thread.sleep(50);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException(e);
+            }
+        }
+    }
+
+    /** The seed, as SQL: a table of {@code rows} orders, each with a 64-character payload. */
+    public static String seedSql(int rows) {
+        return "create database shop; use shop; create table orders (id int primary key, name varchar(64), payload varchar(128));"
+                + " insert into orders select seq, concat('order-', seq), sha2(seq, 256) from seq_1_to_" + rows + ";";
+    }
+
+    /** Runs SQL as root over the unix socket; @return its tab-separated output, without column names */
+    public static String sql(Sprite sprite, String sql) {
+        ExecResult r = sprite.exec(ExecRequest.of("mariadb", "-N", "-B", "-e", sql).withTimeout(Duration.ofMinutes(5)));
+        return r.orThrow().stdout().strip();
+    }
+
+    /** A fixture: MariaDB with 10,000 orders. */
+    public static class TenThousandOrders implements SpriteFixture {
+        @Override
+        public SpriteSpec spec(Puck puck, SpriteSpec spec) {
+            return spec.withImage(image(puck));
+        }
+
+        @Override
+        public void seed(Sprite sprite) {
+            start(sprite);
+            sql(sprite, seedSql(10_000));
+        }
+    }
+}
