@@ -1,6 +1,9 @@
 package labs.sandwich.puck.junit5;
 
-import java.net.URISyntaxException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import labs.sandwich.puck.Puck;
@@ -28,10 +31,18 @@ public final class MariaDb {
     /** Builds the image once per JVM (Podman's layer cache makes later builds take about a second). */
     public static synchronized ImageRef image(Puck puck) {
         if (!built) {
-            try {
-                puck.buildImage(Path.of(MariaDb.class.getResource("/mariadb-image/Containerfile").toURI()).getParent(), IMAGE);
-            } catch (URISyntaxException e) {
-                throw new IllegalStateException(e);
+            Path context = null;
+            try (InputStream in = MariaDb.class.getResourceAsStream("/mariadb-image/Containerfile")) {
+                context = Files.createTempDirectory("puck-mariadb-image");
+                Files.copy(in, context.resolve("Containerfile")); // the resource may be in a jar (the benchmark's class path)
+                puck.buildImage(context, IMAGE);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            } finally {
+                if (context != null) {
+                    context.resolve("Containerfile").toFile().delete();
+                    context.toFile().delete();
+                }
             }
             built = true;
         }
@@ -61,6 +72,29 @@ public final class MariaDb {
                 + " insert into orders select seq, concat('order-', seq), sha2(seq, 256) from seq_1_to_" + rows + ";";
     }
 
+    /**
+     * Lets InnoDB write out its dirty pages before the snapshot. A snapshot taken while the
+     * server still flushes what the seed wrote brings that pending work back with every reset:
+     * each test would start by flushing the seed again (measured: the first query after a reset
+     * of 1,000,000 rows took ~0.5 s longer, and the flushed pages had to be put back each time).
+     */
+    public static void quiesce(Sprite sprite) {
+        sql(sprite, "set global innodb_max_dirty_pages_pct_lwm = 0.001; set global innodb_max_dirty_pages_pct = 0");
+        long end = System.nanoTime() + Duration.ofSeconds(120).toNanos();
+        while (!sql(sprite, "select variable_value from information_schema.global_status where variable_name = 'INNODB_BUFFER_POOL_PAGES_DIRTY'").equals("0")) {
+            if (System.nanoTime() > end) {
+                throw new IllegalStateException("InnoDB still has dirty pages after 120 s");
+            }
+            try {
+                Thread.sleep(100);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException(e);
+            }
+        }
+        sql(sprite, "set global innodb_max_dirty_pages_pct = 90; set global innodb_max_dirty_pages_pct_lwm = 0");
+    }
+
     /** Runs SQL as root over the unix socket; @return its tab-separated output, without column names */
     public static String sql(Sprite sprite, String sql) {
         ExecResult r = sprite.exec(ExecRequest.of("mariadb", "-N", "-B", "-e", sql).withTimeout(Duration.ofMinutes(5)));
@@ -78,6 +112,7 @@ public final class MariaDb {
         public void seed(Sprite sprite) {
             start(sprite);
             sql(sprite, seedSql(10_000));
+            quiesce(sprite);
         }
     }
 }

@@ -942,9 +942,9 @@ public final class PodmanRuntime implements SpriteRuntime {
         switch (state) {
             case PAUSED -> {
                 unpause(sprite);
-                stop(sprite);
+                stop(sprite, c.get());
             }
-            case RUNNING -> stop(sprite);
+            case RUNNING -> stop(sprite, c.get());
             case HIBERNATED, FAILED -> { }
             default -> throw new IllegalSpriteStateException(sprite, state, "reset", "Wait for the current operation to finish.");
         }
@@ -967,12 +967,41 @@ public final class PodmanRuntime implements SpriteRuntime {
         }
     }
 
-    /** Stops a running container at once: its state is being discarded. */
-    private void stop(String sprite) {
+    /**
+     * Stops a running container at once: its state is being discarded. Its init is killed
+     * through its host pid first (the socket is local: reset points need it), which ends every
+     * process of its pid namespace; Podman's own stop would send the same SIGKILL but then polls
+     * for the end every 100 ms (measured: 180-500 ms, against 30-50 ms this way). Then Podman
+     * stops it (cleaning up its mounts and network) and the reset waits until it is exited, so
+     * that its writable layer is unmounted before it is put back.
+     */
+    private void stop(String sprite, InspectContainer c) {
+        Long pid = c.getState() == null ? null : c.getState().getPid();
+        if (pid != null && pid > 0) {
+            ProcessHandle.of(pid).ifPresent(p -> {
+                p.destroyForcibly();
+                try {
+                    p.onExit().get(5, java.util.concurrent.TimeUnit.SECONDS);
+                } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+                    // Podman's stop below kills it too
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new OperationInterruptedException(sprite, "reset", e);
+                }
+            });
+        }
         api(sprite, "reset (stop)", () -> {
             client.containers().containerStop(container(sprite), 0, true);
             return null;
         });
+        long end = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (inspectContainer(sprite).map(x -> x.getState() == null ? null : x.getState().getStatus()).filter(st -> !"exited".equals(st)).isPresent()) {
+            if (System.nanoTime() > end) {
+                throw new BackendException(NAME, sprite, 0, "reset: the container did not reach 'exited' within 30 s of its stop.",
+                        "Check `podman ps -a` and the service's log; the reset was not done.", null);
+            }
+            sleep(Duration.ofMillis(5));
+        }
     }
 
     /**
