@@ -152,6 +152,27 @@ class PuckTest {
     }
 
     @Test
+    void aSnapshotForResetResetsManyTimesAndIsJournaledAsAReset() {
+        Sprite s = puck.create("fixture");
+        s.writeFile("/root/seed.txt", "seeded".getBytes(StandardCharsets.UTF_8));
+        assertThat(s.exec("counter").stdout().strip()).isEqualTo("1");
+        Snapshot seeded = s.snapshotForReset("seeded");
+        for (int i = 0; i < 3; i++) {
+            s.writeFile("/root/seed.txt", "changed".getBytes(StandardCharsets.UTF_8));
+            assertThat(s.exec("counter").stdout().strip()).isEqualTo("2");
+            if (i == 1) {
+                s.hibernate();
+            }
+            s.reset(seeded);
+            assertThat(s.state()).isEqualTo(SpriteState.RUNNING);
+            assertThat(new String(s.readFile("/root/seed.txt"), StandardCharsets.UTF_8)).isEqualTo("seeded");
+        }
+        assertThat(s.history(20)).anyMatch(c -> c.operation().equals("reset"));
+        Sprite other = puck.create("other");
+        assertThatThrownBy(() -> other.reset(seeded)).isInstanceOf(SnapshotNotFoundException.class);
+    }
+
+    @Test
     void aSnapshotBelongsToItsSprite() {
         Sprite a = puck.create("a");
         Sprite b = puck.create("b");

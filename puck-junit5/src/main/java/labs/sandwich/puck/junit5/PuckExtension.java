@@ -16,6 +16,7 @@ import labs.sandwich.puck.Puck;
 import labs.sandwich.puck.api.DeletePolicy;
 import labs.sandwich.puck.api.Snapshot;
 import labs.sandwich.puck.api.Sprite;
+import labs.sandwich.puck.api.SpriteNotFoundException;
 import labs.sandwich.puck.api.SpriteSpec;
 import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.extension.AfterAllCallback;
@@ -57,7 +58,7 @@ import org.junit.platform.commons.support.ReflectionSupport;
  * <h2>Parallel execution</h2>
  * Thread-safe. Each test gets its own sprites; tests of a class that share a static fixture
  * sprite take a lock on it for the test's duration, so its reset and the test never overlap
- * another test's use of it.
+ * another test's use of it. A static sprite without a fixture is shared without a lock.
  */
 public final class PuckExtension implements ExecutionCondition, BeforeAllCallback, AfterAllCallback, BeforeEachCallback, ParameterResolver {
     private static final ExtensionContext.Namespace NS = ExtensionContext.Namespace.create(PuckExtension.class);
@@ -146,9 +147,12 @@ public final class PuckExtension implements ExecutionCondition, BeforeAllCallbac
         Held held = new Held();
         context.getStore(NS).put(new Object(), held); // releases the locks when the test is done, even if it failed here
         for (Shared s : shared) {
+            if (s.made.snapshot() == null) {
+                continue; // a plain shared sprite: the tests share it as they like, concurrently
+            }
             s.lock.acquireUninterruptibly();
             held.locks.add(s.lock);
-            if (s.made.snapshot() != null && !s.pristine.getAndSet(false)) {
+            if (!s.pristine.getAndSet(false)) {
                 s.made.sprite().reset(s.made.snapshot());
             }
         }
@@ -200,13 +204,14 @@ public final class PuckExtension implements ExecutionCondition, BeforeAllCallbac
                 if (snapshot != null) {
                     sprite.deleteSnapshot(snapshot);
                 }
-            } finally {
                 sprite.delete(DeletePolicy.PURGE);
+            } catch (SpriteNotFoundException deletedByTheTest) {
+                // nothing left to delete
             }
         }
     }
 
-    /** A static sprite shared by a class's tests: one test at a time, reset before each but the first. */
+    /** A static sprite shared by a class's tests; with a fixture, one test at a time, reset before each but the first. */
     static final class Shared implements AutoCloseable {
         final Made made;
         final Semaphore lock = new Semaphore(1);

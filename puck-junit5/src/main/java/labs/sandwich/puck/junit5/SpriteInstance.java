@@ -14,7 +14,8 @@ import java.lang.annotation.Target;
  *       after the last. With a {@link #fixture()}, the fixture seeds it once, the extension takes a
  *       snapshot for reset, and before every test but the first the sprite is
  *       {@linkplain labs.sandwich.puck.api.Sprite#reset reset} to it: each test starts from the same
- *       memory and disk. Tests sharing it run one at a time, even with parallel execution.</li>
+ *       memory and disk. Tests sharing it then run one at a time, even with parallel execution
+ *       (without a fixture they share it concurrently).</li>
  *   <li>An <b>instance field</b> or a <b>test method parameter</b>: a sprite for each test,
  *       deleted after it. With a fixture, the fixture seeds one sprite for the class once, and each
  *       test gets a {@linkplain labs.sandwich.puck.api.Sprite#fork fork} of its snapshot (tests may
