@@ -15,10 +15,12 @@ import org.junit.jupiter.api.RepeatedTest;
  * (rows, a file), changes both, and the next test sees none of it. The tests run in parallel
  * mode, yet one at a time on the shared sprite.
  */
+// tag::fixture-use[]
 @PuckTest
 class FixtureResetTest {
     @SpriteInstance(name = "orders", fixture = MariaDb.TenThousandOrders.class)
     static Sprite db;
+    // end::fixture-use[]
 
     static final AtomicInteger inside = new AtomicInteger();
     static final Set<String> pids = ConcurrentHashMap.newKeySet();

@@ -9,8 +9,10 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** The extension registered in code, with the runtime and its socket named explicitly. */
 class ProgrammaticExtensionTest {
+    // tag::register[]
     @RegisterExtension
     static PuckExtension puck = PuckExtension.builder().runtime("podman").config("podman.socket", "/run/podman/podman.sock").build();
+    // end::register[]
 
     @SpriteInstance(image = "localhost/puck/base:bookworm")
     static Sprite box;

@@ -12,13 +12,15 @@ import org.junit.jupiter.api.RepeatedTest;
 import org.junit.jupiter.api.Test;
 
 /** Static sprites are shared by the class, instance fields and parameters are per test; Puck is injected. Runs in parallel mode. */
+// tag::scopes[]
 @PuckTest
 class SpriteScopesTest {
-    @SpriteInstance
+    @SpriteInstance                     // one for the class
     static Sprite shared;
 
-    @SpriteInstance(name = "mine")
+    @SpriteInstance(name = "mine")      // one per test, named mine-<session>-<n>
     Sprite perTest;
+    // end::scopes[]
 
     static final Set<String> sharedNames = ConcurrentHashMap.newKeySet();
     static final Set<String> perTestNames = ConcurrentHashMap.newKeySet();
@@ -34,12 +36,14 @@ class SpriteScopesTest {
         perTest.exec("sh", "-c", "echo hi > /root/f").orThrow();
     }
 
+    // tag::parameters[]
     @Test
     void parametersGetTheirOwnSprite(@SpriteInstance(name = "param") Sprite p, Puck puck) {
         assertThat(p.name()).startsWith("param-");
         assertThat(p.exec("hostname").orThrow().stdout().strip()).isEqualTo(p.name());
         assertThat(puck.list()).extracting(Sprite::name).contains(p.name(), shared.name());
     }
+    // end::parameters[]
 
     @AfterAll
     static void scopes() {

@@ -874,7 +874,7 @@ public final class PodmanRuntime implements SpriteRuntime {
         try {
             restoreInPlace(sprite, userdata);
         } catch (BackendException e) {
-            throw criuFailure(sprite, "wake", e);
+            throw criuFailure(sprite, "wake", e, keepRestoreLog(sprite));
         }
         return new Snapshot(id, sprite, label, clock.instant(), a.size(), a.sha256(),
                 EnumSet.of(Snapshot.Content.MEMORY, Snapshot.Content.FILESYSTEM, Snapshot.Content.VOLUMES));
@@ -961,7 +961,7 @@ public final class PodmanRuntime implements SpriteRuntime {
             } catch (IOException failed) {
                 failed.addSuppressed(e);
                 throw criuFailure(sprite, "restore", streamingFailure(sprite, "reset", failed,
-                        "The sprite's previous state was discarded, as a reset does; restore the snapshot again, or fork it."));
+                        "The sprite's previous state was discarded, as a reset does; restore the snapshot again, or fork it."), Optional.empty());
             }
             deleteResetPoint(snapshot.id().value()); // it was of the removed container
         }
