@@ -46,6 +46,12 @@ public final class FixtureBench {
             for (int rows : List.of(10_000, 1_000_000)) {
                 results.put(rows, measure(puck, rows, iterations, once));
             }
+        } finally {
+            try (var files = Files.walk(tmp)) { // the bench's store and data directory: its sprites are deleted by now
+                for (Path f : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                    Files.deleteIfExists(f);
+                }
+            }
         }
         String text = report(results, once, iterations);
         Files.writeString(report, text);
