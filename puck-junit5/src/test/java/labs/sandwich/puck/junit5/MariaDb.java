@@ -20,8 +20,12 @@ import labs.sandwich.puck.api.SpriteSpec;
  * seeded table. Shared by the tests and the benchmark.
  */
 public final class MariaDb {
-    /** The image: {@code src/test/resources/mariadb-image/Containerfile}. */
-    public static final String IMAGE = "localhost/puck/mariadb:bookworm";
+    /**
+     * The image: {@code src/test/resources/mariadb-image/Containerfile}, tagged with its content's
+     * hash, so it is built once per machine (not once per JVM, each leaving the last build dangling)
+     * and again only when the Containerfile changes.
+     */
+    public static final String IMAGE = "localhost/puck/mariadb:" + containerfileHash();
     /** The server's argv: root, unix socket only, no native AIO (CRIU cannot dump io_uring). */
     public static final String SERVER = "mariadbd --user=root --skip-networking --innodb-use-native-aio=0";
     private static volatile boolean built;
@@ -30,7 +34,7 @@ public final class MariaDb {
 
     /** Builds the image once per JVM (Podman's layer cache makes later builds take about a second). */
     public static synchronized ImageRef image(Puck puck) {
-        if (!built) {
+        if (!built && !exists(IMAGE)) {
             Path context = null;
             try (InputStream in = MariaDb.class.getResourceAsStream("/mariadb-image/Containerfile")) {
                 context = Files.createTempDirectory("puck-mariadb-image");
@@ -47,6 +51,27 @@ public final class MariaDb {
             built = true;
         }
         return ImageRef.of(IMAGE);
+    }
+
+    private static String containerfileHash() {
+        try (InputStream in = MariaDb.class.getResourceAsStream("/mariadb-image/Containerfile")) {
+            byte[] digest = java.security.MessageDigest.getInstance("SHA-256").digest(in.readAllBytes());
+            return java.util.HexFormat.of().formatHex(digest, 0, 6);
+        } catch (IOException | java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static boolean exists(String image) {
+        try {
+            return new ProcessBuilder("podman", "image", "exists", image).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                    .start().waitFor() == 0;
+        } catch (IOException e) {
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
     }
 
     /** Starts the server in the background, as a child of the sprite's init, and waits until it answers. */
