@@ -69,8 +69,18 @@ public final class CaddyIngress implements Ingress {
 
     @Override
     public synchronized boolean revive() {
-        if (answers()) {
-            return false;
+        // One unanswered call is not a dead Caddy (a busy admin endpoint, a config change under way): starting a
+        // second one would delete the live one's admin socket and fight it for the ports. Dead means silent three times.
+        for (int attempt = 0; attempt < 3; attempt++) {
+            if (answers()) {
+                return false;
+            }
+            try {
+                Thread.sleep(100);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return false;
+            }
         }
         start();
         return true;
