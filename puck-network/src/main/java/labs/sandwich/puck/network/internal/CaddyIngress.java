@@ -69,21 +69,20 @@ public final class CaddyIngress implements Ingress {
 
     @Override
     public synchronized boolean revive() {
-        // One unanswered call is not a dead Caddy (a busy admin endpoint, a config change under way): starting a
-        // second one would delete the live one's admin socket and fight it for the ports. Dead means silent three times.
-        for (int attempt = 0; attempt < 3; attempt++) {
-            if (answers()) {
-                return false;
-            }
-            try {
-                Thread.sleep(100);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return false;
-            }
+        // Caddy replaces its admin listener on every config change, so an unanswered call is not a dead Caddy:
+        // dead means no Caddy process runs from this directory's config. Starting a second one would delete the
+        // live one's admin socket and fight it for the ports.
+        if (answers() || running()) {
+            return false;
         }
         start();
         return true;
+    }
+
+    /** @return whether a Caddy runs from this ingress's config file (this process or another one started it) */
+    private boolean running() {
+        String config = "run --config " + dir.resolve("caddy.json");
+        return ProcessHandle.allProcesses().anyMatch(h -> h.info().commandLine().map(c -> c.contains(config)).orElse(false));
     }
 
     private boolean answers() {
