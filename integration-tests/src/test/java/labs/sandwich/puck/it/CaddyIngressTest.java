@@ -222,13 +222,8 @@ class CaddyIngressTest {
         return at;
     }
 
-    private void killCaddy() throws Exception {
-        String config = caddyDir.resolve("caddy.json").toString();
-        ProcessHandle.allProcesses().filter(h -> h.info().commandLine().map(c -> c.contains("caddy run --config " + config)).orElse(false))
-                .forEach(h -> {
-                    h.destroy();
-                    h.onExit().join();
-                });
+    private void killCaddy() {
+        labs.sandwich.puck.network.internal.CaddyProcesses.stop(caddyDir);
     }
 
     private static int freePort() throws IOException {

@@ -144,9 +144,7 @@ class TailnetOnPodmanTest {
     }
 
     private long caddyPid() {
-        String config = caddyDir.resolve("caddy.json").toString();
-        return ProcessHandle.allProcesses().filter(h -> h.info().commandLine().map(c -> c.contains("caddy run --config " + config)).orElse(false))
-                .findFirst().orElseThrow().pid();
+        return labs.sandwich.puck.network.internal.CaddyProcesses.pid(caddyDir);
     }
 
     /** The inodes of a process's sockets, from its /proc/PID/fd links ({@code socket:[inode]}). */

@@ -81,8 +81,13 @@ public final class CaddyIngress implements Ingress {
 
     /** @return whether a Caddy runs from this ingress's config file (this process or another one started it) */
     private boolean running() {
-        String config = "run --config " + dir.resolve("caddy.json");
-        return ProcessHandle.allProcesses().anyMatch(h -> h.info().commandLine().map(c -> c.contains(config)).orElse(false));
+        return processes(dir).findAny().isPresent();
+    }
+
+    /** @param dir a {@code caddy.dir} @return the Caddy processes running from its config file, found by it, never by name */
+    static java.util.stream.Stream<ProcessHandle> processes(Path dir) {
+        String config = " run --config " + dir.resolve("caddy.json"); // whatever the binary is called
+        return ProcessHandle.allProcesses().filter(h -> h.info().commandLine().map(c -> c.contains(config)).orElse(false));
     }
 
     private boolean answers() {

@@ -8,11 +8,14 @@ public final class CaddyProcesses {
 
     /** @param caddyDir the test's {@code caddy.dir}: the Caddy running from its config is stopped, and waited for */
     public static void stop(Path caddyDir) {
-        String config = caddyDir.resolve("caddy.json").toString();
-        ProcessHandle.allProcesses().filter(h -> h.info().commandLine().map(c -> c.contains("caddy run --config " + config)).orElse(false))
-                .forEach(h -> {
-                    h.destroy();
-                    h.onExit().join();
-                });
+        CaddyIngress.processes(caddyDir).forEach(h -> {
+            h.destroy();
+            h.onExit().join();
+        });
+    }
+
+    /** @param caddyDir the test's {@code caddy.dir} @return the pid of the Caddy running from its config */
+    public static long pid(Path caddyDir) {
+        return CaddyIngress.processes(caddyDir).findFirst().orElseThrow(() -> new IllegalStateException("no Caddy runs from " + caddyDir)).pid();
     }
 }
