@@ -6,7 +6,6 @@ import java.io.UncheckedIOException;
 import java.io.Writer;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
-import java.nio.channels.OverlappingFileLockException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -16,6 +15,7 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -34,6 +34,12 @@ import org.jspecify.annotations.Nullable;
 final class Session implements AutoCloseable {
     private static final String LOCK = "session.lock";
     private static final String SETTINGS = "settings.properties";
+    /**
+     * Session directories whose lock this JVM holds (nested launchers, e.g. EngineTestKit, start
+     * sessions of their own). The sweep must not even open their lock files: closing any
+     * descriptor of a file drops the process's POSIX lock on it, and a live session would look dead.
+     */
+    private static final Set<Path> HELD = ConcurrentHashMap.newKeySet();
 
     private final String id;
     private final Path root;
@@ -60,7 +66,10 @@ final class Session implements AutoCloseable {
 
     /** Makes the session's directory, locks it, and sweeps what dead sessions left. */
     static Session start() {
-        Path root = root();
+        return start(root());
+    }
+
+    static Session start(Path root) {
         byte[] random = new byte[6];
         new java.security.SecureRandom().nextBytes(random);
         String id = HexFormat.of().formatHex(random);
@@ -69,6 +78,7 @@ final class Session implements AutoCloseable {
             Files.createDirectories(dir);
             FileChannel channel = FileChannel.open(dir.resolve(LOCK), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
             FileLock lock = channel.lock();
+            HELD.add(dir);
             Files.writeString(dir.resolve("owner"), "pid " + ProcessHandle.current().pid() + "\n");
             Session s = new Session(id, root, dir, channel, lock);
             s.sweepDead();
@@ -148,6 +158,7 @@ final class Session implements AutoCloseable {
         try {
             lock.release();
             lockChannel.close();
+            HELD.remove(dir);
             if (failures.isEmpty()) {
                 deleteTree(dir);
             }
@@ -175,16 +186,11 @@ final class Session implements AutoCloseable {
             return;
         }
         for (Path other : others) {
-            if (other.equals(dir) || !Files.isRegularFile(other.resolve(LOCK))) {
-                continue;
+            if (HELD.contains(other) || !Files.isRegularFile(other.resolve(LOCK))) {
+                continue; // this JVM's own sessions
             }
             try (FileChannel ch = FileChannel.open(other.resolve(LOCK), StandardOpenOption.WRITE)) {
-                FileLock l;
-                try {
-                    l = ch.tryLock();
-                } catch (OverlappingFileLockException sameJvm) {
-                    continue; // another session of this JVM (e.g. a nested launcher) holds it
-                }
+                FileLock l = ch.tryLock();
                 if (l == null) {
                     continue; // alive
                 }
