@@ -88,7 +88,7 @@ class CaddyIngressTest {
         assertThat(Http.get(http, "8080-" + host(web), "/").status()).as("the port name works too").isEqualTo(200);
         assertThat(route(web)).as("awake: Caddy dials the sprite").doesNotContain("127.0.0.1");
         puck.get(web).hibernate();
-        assertThat(route(web)).as("asleep: Caddy dials the activator").contains("127.0.0.1").contains("\"" + web + ":8080\"");
+        assertThat(route(web)).as("asleep: Caddy dials the activator").startsWith("tcp/127.0.0.1:");
         Http.Response first = Http.get(http, host(web), "/");
         assertThat(first.status()).isEqualTo(200);
         assertThat(Long.parseLong(first.body())).as("the counter went on: memory came back").isEqualTo(before + 2);
@@ -144,6 +144,53 @@ class CaddyIngressTest {
         }
     }
 
+    /**
+     * Every Caddy config change opens new listening sockets and closes the old ones, which resets
+     * connections queued on them: a neighbour's sleep and wake must change where its route leads
+     * without changing the config, or other sprites' new connections fail now and then.
+     */
+    @Test
+    void aNeighboursSleepAndWakeChangeNoConfigAndDropNoNewConnection() throws Exception {
+        assertThat(Http.get(http, host(other), "/").status()).isEqualTo(200);
+        assertThat(Http.get(http, host(web), "/").status()).isEqualTo(200);
+        String config = caddyConfig();
+        java.util.concurrent.atomic.AtomicBoolean done = new java.util.concurrent.atomic.AtomicBoolean();
+        java.util.concurrent.atomic.AtomicInteger answered = new java.util.concurrent.atomic.AtomicInteger();
+        List<String> failures = java.util.Collections.synchronizedList(new ArrayList<>());
+        try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
+            for (int i = 0; i < 4; i++) {
+                pool.submit(() -> {
+                    while (!done.get()) {
+                        try {
+                            int status = Http.get(http, host(other), "/").status(); // a new connection each time
+                            if (status == 200) {
+                                answered.incrementAndGet();
+                            } else {
+                                failures.add("HTTP " + status);
+                            }
+                        } catch (IOException e) {
+                            failures.add(e.toString());
+                        }
+                    }
+                    return null;
+                });
+            }
+            for (int i = 0; i < 3; i++) {
+                puck.get(web).hibernate();
+                assertThat(route(web)).startsWith("tcp/127.0.0.1:");
+                assertThat(Http.get(http, host(web), "/").status()).as("woken by its request").isEqualTo(200);
+                for (long end = System.nanoTime() + 2_000_000_000L; route(web).startsWith("tcp/") && System.nanoTime() < end; ) {
+                    Thread.sleep(10);
+                }
+                assertThat(route(web)).as("awake again: straight to the sprite").doesNotStartWith("tcp/");
+            }
+            done.set(true);
+        }
+        assertThat(caddyConfig()).as("sleep and wake changed only where the route leads, not Caddy's config").isEqualTo(config);
+        assertThat(failures).as("the neighbour's new connections while it slept and woke three times").isEmpty();
+        assertThat(answered.get()).isGreaterThan(100);
+    }
+
     @Test
     void badInputGetsClearAnswers() throws Exception {
         Http.Response unknown = Http.get(http, "nosuch-" + tag + ".localhost", "/");
@@ -189,8 +236,17 @@ class CaddyIngressTest {
         assertThat(Files.getPosixFilePermissions(caddyDir.resolve("admin.sock"))).extracting(Object::toString).containsExactlyInAnyOrder("OWNER_READ", "OWNER_WRITE");
     }
 
-    private String route(String sprite) throws IOException {
-        return new labs.sandwich.puck.network.internal.CaddyAdmin(caddyDir.resolve("admin.sock")).call("GET", "/id/puck-" + sprite + "-8080-http", null).body();
+    /** @return where the sprite's port 8080 route leads now */
+    private String route(String sprite) {
+        return ingress().upstream(sprite + "-8080").orElseThrow();
+    }
+
+    private labs.sandwich.puck.network.internal.CaddyIngress ingress() {
+        return new labs.sandwich.puck.network.internal.CaddyIngress(Path.of("caddy"), caddyDir, "127.0.0.1", http, 0);
+    }
+
+    private String caddyConfig() throws IOException {
+        return new labs.sandwich.puck.network.internal.CaddyAdmin(caddyDir.resolve("admin.sock")).call("GET", "/config/", null).body();
     }
 
     private int activatorPort() throws Exception {

@@ -12,9 +12,11 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import labs.sandwich.puck.api.BackendException;
 import labs.sandwich.puck.api.ExposureMode;
+import labs.sandwich.puck.api.InvalidSpecException;
 import labs.sandwich.puck.spi.Ingress;
 import labs.sandwich.puck.spi.Route;
 
@@ -23,10 +25,22 @@ import labs.sandwich.puck.spi.Route;
  * the loopback address (plain HTTP, and HTTPS with certificates from Caddy's internal CA), one
  * route per exposed port in each, changed only through the admin API. Caddy outlives Puck's
  * processes; {@link #revive()} starts it again if it died, with an empty route table.
+ *
+ * <p>A route's config is fixed for as long as its port is exposed; where it leads (the sprite,
+ * or the activator while the sprite sleeps) is one line in a file of its own under
+ * {@code upstreams/}, which Caddy reads on every request. A sprite's sleep or wake rewrites that
+ * file and leaves Caddy's config alone: every config change makes Caddy open new listening
+ * sockets and close the old ones, and the kernel resets connections still queued on a closed one
+ * (or Caddy closes them unanswered), so switching routes through the config dropped other
+ * sprites' new connections at each neighbour's sleep and wake.
  */
 public final class CaddyIngress implements Ingress {
     static final String HTTP = "puck-http";
     static final String HTTPS = "puck-https";
+    /** The request variable holding the route's upstream, read from its file. */
+    private static final String UPSTREAM = "puck_upstream";
+    /** How an upstream file names the activator: the same dial address, told apart from a sprite's by its explicit network. */
+    private static final String ACTIVATOR = "tcp/";
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final CaddyAdmin admin;
@@ -44,8 +58,12 @@ public final class CaddyIngress implements Ingress {
      * @param httpsPort the HTTPS port
      */
     public CaddyIngress(Path binary, Path dir, String bind, int httpPort, int httpsPort) {
+        if (dir.toString().contains("{") || dir.toString().contains("}")) {
+            throw new InvalidSpecException("caddy.dir", "Caddy's directory '" + dir + "' has a brace in it, which Caddy's placeholders cannot name.",
+                    "Set puck.caddy.dir to a path without '{' or '}'.");
+        }
         this.binary = binary;
-        this.dir = dir;
+        this.dir = dir.toAbsolutePath();
         this.bind = bind;
         this.httpPort = httpPort;
         this.httpsPort = httpsPort;
@@ -159,38 +177,101 @@ public final class CaddyIngress implements Ingress {
     @Override
     public synchronized URI publish(Route route) {
         revive();
+        String key = route.sprite() + "-" + route.port();
+        writeUpstream(key, route); // first: a route Caddy gets next finds where it leads
         for (String server : List.of(HTTP, HTTPS)) {
             String id = id(route.sprite(), route.port(), server);
-            String json = route(route, id).toString();
-            // A new route goes first (PUT on index 0 inserts), ahead of the 404 at the end.
-            call("PATCH", "/id/" + id, json, 404, () -> call("PUT", "/config/apps/http/servers/" + server + "/routes/0", json, -1, null));
+            ObjectNode desired = route(route, id, key);
+            if (!desired.equals(current("/id/" + id))) {
+                String json = desired.toString();
+                // A new route goes first (PUT on index 0 inserts), ahead of the 404 at the end.
+                call("PATCH", "/id/" + id, json, 404, () -> call("PUT", "/config/apps/http/servers/" + server + "/routes/0", json, -1, null));
+            }
         }
         String host = route.primary() ? route.sprite() + ".localhost" : route.port() + "-" + route.sprite() + ".localhost";
         return URI.create("http://" + host + (httpPort == 80 ? "" : ":" + httpPort) + "/");
     }
 
-    private ObjectNode route(Route route, String id) {
+    private ObjectNode route(Route route, String id, String key) {
         ObjectNode r = JSON.createObjectNode().put("@id", id).put("terminal", true);
         ArrayNode hosts = r.putArray("match").addObject().putArray("host");
         if (route.primary()) {
             hosts.add(route.sprite() + ".localhost");
         }
         hosts.add(route.port() + "-" + route.sprite() + ".localhost");
-        r.putArray("handle").add(proxy(route));
+        handle(r.putArray("handle"), key, route);
         return r;
     }
 
-    /** The reverse proxy to the route's target: the sprite, or the activator with the header naming the sprite. */
-    private static ObjectNode proxy(Route route) {
+    /**
+     * The handlers of a route whose target is in its upstream file: read it once per request, then
+     * proxy to the activator with the header naming the sprite, or straight to the sprite.
+     */
+    private void handle(ArrayNode handle, String key, Route route) {
+        handle.addObject().put("handler", "vars").put(UPSTREAM, "{file." + upstreamFile(key) + "}");
+        ArrayNode routes = handle.addObject().put("handler", "subroute").putArray("routes");
+        ObjectNode asleep = routes.addObject().put("terminal", true);
+        asleep.putArray("match").addObject().putObject("vars_regexp").putObject(UPSTREAM).put("pattern", "^" + ACTIVATOR);
+        // Set, not added: a client's own value is replaced. A direct route adds nothing: it costs on every request.
+        ObjectNode toActivator = proxy();
+        toActivator.putObject("headers").putObject("request").putObject("set").putArray(Route.WAKE_HEADER).add(route.sprite() + ":" + route.port());
+        asleep.putArray("handle").add(toActivator);
+        routes.addObject().putArray("handle").add(proxy());
+    }
+
+    private static ObjectNode proxy() {
         // Server-sent events flow as sent without a flush_interval: Caddy flushes text/event-stream at once by itself.
         ObjectNode proxy = JSON.createObjectNode().put("handler", "reverse_proxy")
-                .put("stream_close_delay", "24h"); // a config change (another sprite's route) would otherwise close every open websocket
-        proxy.putArray("upstreams").addObject().put("dial", route.target().host() + ":" + route.target().port());
-        if (route.activator()) {
-            // Set, not added: a client's own value is replaced. A direct route adds nothing: it costs on every request.
-            proxy.putObject("headers").putObject("request").putObject("set").putArray(Route.WAKE_HEADER).add(route.sprite() + ":" + route.port());
-        }
+                .put("stream_close_delay", "24h"); // a config change (an exposure added) would otherwise close every open websocket
+        proxy.putArray("upstreams").addObject().put("dial", "{http.vars." + UPSTREAM + "}");
         return proxy;
+    }
+
+    private Path upstreamFile(String key) {
+        return dir.resolve("upstreams").resolve(key);
+    }
+
+    /** Points a route at its target, atomically: a request reads either the old target or the new one. */
+    private void writeUpstream(String key, Route route) {
+        String dial = (route.activator() ? ACTIVATOR : "") + route.target().host() + ":" + route.target().port();
+        try {
+            Path file = upstreamFile(key);
+            Files.createDirectories(file.getParent());
+            Path tmp = Files.createTempFile(file.getParent(), key, ".tmp");
+            Files.writeString(tmp, dial);
+            Files.move(tmp, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot point " + route.sprite() + ":" + route.port() + "'s route at its target in " + dir, e);
+        }
+    }
+
+    /** @param key a route's key @return where its upstream file sends requests now, if it has one: the activator's address starts with {@code tcp/} */
+    public Optional<String> upstream(String key) {
+        try {
+            return Optional.of(Files.readString(upstreamFile(key)));
+        } catch (java.nio.file.NoSuchFileException e) {
+            return Optional.empty();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private void deleteUpstream(String key) {
+        try {
+            Files.deleteIfExists(upstreamFile(key));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** @return the config at {@code path}, or null where Caddy has none */
+    private com.fasterxml.jackson.databind.JsonNode current(String path) {
+        try {
+            UnixHttp.Response r = admin.call("GET", path, null);
+            return r.ok() ? JSON.readTree(r.body()) : null;
+        } catch (IOException e) {
+            return null;
+        }
     }
 
     /**
@@ -206,12 +287,14 @@ public final class CaddyIngress implements Ingress {
      */
     public synchronized void putServer(String id, int port, Route route) {
         revive();
+        writeUpstream(id, route);
         ObjectNode server = JSON.createObjectNode();
         server.putArray("listen").add("127.0.0.1:" + port); // loopback always: only tailscaled on this machine connects
         server.putObject("automatic_https").put("disable", true);
-        ObjectNode r = server.putArray("routes").addObject().put("terminal", true);
-        r.putArray("handle").add(proxy(route));
-        call("POST", "/config/apps/http/servers/" + id, server.toString(), -1, null); // POST sets or replaces a key
+        handle(server.putArray("routes").addObject().put("terminal", true).putArray("handle"), id, route);
+        if (!server.equals(current("/config/apps/http/servers/" + id))) {
+            call("POST", "/config/apps/http/servers/" + id, server.toString(), -1, null); // POST sets or replaces a key
+        }
     }
 
     /** @param id a server made by {@link #putServer}: removed, if there */
@@ -219,29 +302,25 @@ public final class CaddyIngress implements Ingress {
         if (answers()) {
             call("DELETE", "/config/apps/http/servers/" + id, null, 404, () -> null);
         }
+        deleteUpstream(id);
     }
 
     /**
      * @param id a server's name
-     * @return the route's upstream and whether it goes to the activator, if Caddy has the server
+     * @return where the server sends requests now, if Caddy has the server
      */
-    public synchronized java.util.Optional<String> serverUpstream(String id) {
-        try {
-            UnixHttp.Response r = admin.call("GET", "/config/apps/http/servers/" + id + "/routes/0/handle/0/upstreams/0/dial", null);
-            return r.ok() ? java.util.Optional.of(JSON.readTree(r.body()).asText()) : java.util.Optional.empty();
-        } catch (IOException e) {
-            return java.util.Optional.empty();
-        }
+    public synchronized Optional<String> serverUpstream(String id) {
+        return current("/config/apps/http/servers/" + id) == null ? Optional.empty() : upstream(id);
     }
 
     @Override
     public synchronized void withdraw(String sprite, int port) {
-        if (!answers()) {
-            return; // a Caddy that is not running has no routes
+        if (answers()) { // a Caddy that is not running has no routes
+            for (String server : List.of(HTTP, HTTPS)) {
+                call("DELETE", "/id/" + id(sprite, port, server), null, 404, () -> null);
+            }
         }
-        for (String server : List.of(HTTP, HTTPS)) {
-            call("DELETE", "/id/" + id(sprite, port, server), null, 404, () -> null);
-        }
+        deleteUpstream(sprite + "-" + port);
     }
 
     /** @return the ids of the routes Caddy has now, for tests and doctor */
