@@ -203,6 +203,10 @@ public final class NetworkBench {
                 + String.format(Locale.ROOT, "| first byte over raw TCP from a hibernated sprite (Puck's host port) | %.1f | %.1f | raw libpod restore | %.1f | %.1f | %.3f | ≤ 1.15 |%n",
                         Bench.pct(tcpFirstByte, 50), Bench.pct(tcpFirstByte, 95), Bench.pct(tcpRawRestore, 50), Bench.pct(tcpRawRestore, 95),
                         Bench.pct(tcpFirstByte, 50) / Bench.pct(tcpRawRestore, 50))
+                + "\nPuck's route reads where it leads from a file on every request (Caddy's `{file.…}` placeholder), so that a sprite's sleep or wake"
+                + " does not change Caddy's config: a config change replaces Caddy's listeners and drops connections arriving at that instant."
+                + " That read is the difference to the bare route (a fixed address); switching routes through the config measured 1.005 and dropped"
+                + " other sprites' new connections at every sleep and wake (docs/network.md).\n"
                 + "\nReproduce: `sudo bench/run [iterations]`.\n";
     }
 }

@@ -37,10 +37,6 @@ import labs.sandwich.puck.spi.Route;
 public final class CaddyIngress implements Ingress {
     static final String HTTP = "puck-http";
     static final String HTTPS = "puck-https";
-    /** The request variable holding the route's upstream, read from its file. */
-    private static final String UPSTREAM = "puck_upstream";
-    /** How an upstream file names the activator: the same dial address, told apart from a sprite's by its explicit network. */
-    private static final String ACTIVATOR = "tcp/";
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final CaddyAdmin admin;
@@ -204,27 +200,16 @@ public final class CaddyIngress implements Ingress {
     }
 
     /**
-     * The handlers of a route whose target is in its upstream file: read it once per request, then
-     * proxy to the activator with the header naming the sprite, or straight to the sprite.
+     * The route's proxy: to whatever its upstream file names, read on every request, with the
+     * header naming the sprite for the activator. The header is set (a client's own value is
+     * replaced) on every request, awake or not: choosing per request would cost a second read.
      */
     private void handle(ArrayNode handle, String key, Route route) {
-        handle.addObject().put("handler", "vars").put(UPSTREAM, "{file." + upstreamFile(key) + "}");
-        ArrayNode routes = handle.addObject().put("handler", "subroute").putArray("routes");
-        ObjectNode asleep = routes.addObject().put("terminal", true);
-        asleep.putArray("match").addObject().putObject("vars_regexp").putObject(UPSTREAM).put("pattern", "^" + ACTIVATOR);
-        // Set, not added: a client's own value is replaced. A direct route adds nothing: it costs on every request.
-        ObjectNode toActivator = proxy();
-        toActivator.putObject("headers").putObject("request").putObject("set").putArray(Route.WAKE_HEADER).add(route.sprite() + ":" + route.port());
-        asleep.putArray("handle").add(toActivator);
-        routes.addObject().putArray("handle").add(proxy());
-    }
-
-    private static ObjectNode proxy() {
         // Server-sent events flow as sent without a flush_interval: Caddy flushes text/event-stream at once by itself.
-        ObjectNode proxy = JSON.createObjectNode().put("handler", "reverse_proxy")
+        ObjectNode proxy = handle.addObject().put("handler", "reverse_proxy")
                 .put("stream_close_delay", "24h"); // a config change (an exposure added) would otherwise close every open websocket
-        proxy.putArray("upstreams").addObject().put("dial", "{http.vars." + UPSTREAM + "}");
-        return proxy;
+        proxy.putObject("headers").putObject("request").putObject("set").putArray(Route.WAKE_HEADER).add(route.sprite() + ":" + route.port());
+        proxy.putArray("upstreams").addObject().put("dial", "{file." + upstreamFile(key) + "}");
     }
 
     private Path upstreamFile(String key) {
@@ -233,7 +218,7 @@ public final class CaddyIngress implements Ingress {
 
     /** Points a route at its target, atomically: a request reads either the old target or the new one. */
     private void writeUpstream(String key, Route route) {
-        String dial = (route.activator() ? ACTIVATOR : "") + route.target().host() + ":" + route.target().port();
+        String dial = route.target().host() + ":" + route.target().port();
         try {
             Path file = upstreamFile(key);
             Files.createDirectories(file.getParent());
@@ -245,7 +230,7 @@ public final class CaddyIngress implements Ingress {
         }
     }
 
-    /** @param key a route's key @return where its upstream file sends requests now, if it has one: the activator's address starts with {@code tcp/} */
+    /** @param key a route's key @return where its upstream file sends requests now, if it has one */
     public Optional<String> upstream(String key) {
         try {
             return Optional.of(Files.readString(upstreamFile(key)));
