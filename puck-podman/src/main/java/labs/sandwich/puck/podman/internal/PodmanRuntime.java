@@ -1171,7 +1171,7 @@ public final class PodmanRuntime implements SpriteRuntime {
             if (Thread.currentThread().isInterrupted()) {
                 throw new OperationInterruptedException(sprite, operation, e);
             }
-            if (e.getCode() == 404 && sprite != null) {
+            if (gone(e) && sprite != null) {
                 if (archived.find(sprite).isPresent()) {
                     throw new IllegalSpriteStateException(sprite, SpriteState.ARCHIVED, operation, "Wake it first: it is archived, and has no container until then.");
                 }
@@ -1186,11 +1186,19 @@ public final class PodmanRuntime implements SpriteRuntime {
         }
     }
 
+    /**
+     * Whether Podman says the container does not exist: a 404, or the 500 it answers when the
+     * container is removed between its name's lookup and its record's (a list racing a delete).
+     */
+    private static boolean gone(ApiException e) {
+        return e.getCode() == 404 || (e.getCode() == 500 && e.getResponseBody() != null && e.getResponseBody().contains("\"cause\":\"no such container\""));
+    }
+
     private Optional<InspectContainer> inspectContainer(String sprite) {
         try {
             return Optional.of(client.containers().containerInspect(container(sprite)));
         } catch (ApiException e) {
-            if (e.getCode() == 404) {
+            if (gone(e)) {
                 return Optional.empty();
             }
             return Optional.of(api(sprite, "inspect", () -> {
