@@ -214,10 +214,15 @@ class TcpWakeTest {
         made.add(d);
         URI url = s.exposeTcp(22).url();
         s.hibernate();
-        // The checkpoint goes behind Puck's back: the restore must fail.
-        Process rm = new ProcessBuilder("podman", "rm", "-f", "puck-" + d).redirectErrorStream(true).start();
-        rm.getInputStream().readAllBytes();
-        assertThat(rm.waitFor()).isZero();
+        // The checkpoint's images go behind Puck's back: the restore must fail. (Removing the container instead raced the
+        // serving process's reconcile, which marks a sprite the runtime lost FAILED and stops forwarding its port.)
+        Process inspect = new ProcessBuilder("podman", "inspect", "--format", "{{.StaticDir}}", "puck-" + d).start();
+        String userdata = new String(inspect.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).strip();
+        assertThat(inspect.waitFor()).isZero();
+        try (var files = java.nio.file.Files.walk(java.nio.file.Path.of(userdata, "checkpoint"))) {
+            files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+        }
+        assertThat(java.nio.file.Path.of(userdata, "checkpoint")).doesNotExist();
         List<SpriteEvent> failed = new CopyOnWriteArrayList<>();
         try (Subscription sub = puck.events().subscribe(e -> {
             if (e instanceof SpriteEvent.Failed f && f.sprite().equals(d)) {

@@ -672,10 +672,12 @@ public final class StateStore implements AutoCloseable {
     /**
      * @param sprite  a sprite
      * @param address an address just taken for it
-     * @return whether it is now the sprite's; false if another process recorded one first
+     * @return whether it is now the sprite's; false if another process recorded one first, or the sprite is gone
      */
     public boolean claimInternalAddress(String sprite, String address) {
-        return write(() -> update("INSERT OR IGNORE INTO internal_addresses(sprite, address) VALUES (?,?)", sprite, address)) == 1;
+        // Only for a sprite that still exists: one deleted while the address was being added would keep it forever.
+        return write(() -> update("INSERT OR IGNORE INTO internal_addresses(sprite, address) SELECT ?, ? WHERE EXISTS (SELECT 1 FROM sprites WHERE name = ?)",
+                sprite, address, sprite)) == 1;
     }
 
     /** @param sprite a sprite @param address its {@code <name>.internal} address, or null to forget it */

@@ -88,6 +88,16 @@ class StateStoreTest {
     }
 
     @Test
+    void anAddressIsClaimedOnlyOnceAndOnlyForASpriteThatExists() {
+        assertThat(store.claimInternalAddress("ghost", "198.18.0.9")).as("deleted while its address was being added: the caller gives it up").isFalse();
+        assertThat(store.internalAddresses()).isEmpty();
+        store.insertSprite(record("web", SpriteState.RUNNING));
+        assertThat(store.claimInternalAddress("web", "198.18.0.1")).isTrue();
+        assertThat(store.claimInternalAddress("web", "198.18.0.2")).as("another process was first").isFalse();
+        assertThat(store.internalAddresses()).containsExactly(java.util.Map.entry("web", "198.18.0.1"));
+    }
+
+    @Test
     void reopeningKeepsEverythingAndMigratesNothingTwice() {
         store.insertSprite(record("p", SpriteState.HIBERNATED));
         store.close();
