@@ -91,6 +91,25 @@ class PodmanFaultsTest {
     }
 
     @Test
+    void purgingASpriteWhoseContainerWasRemovedBehindPucksBackStillRemovesItsVolumesAndNoOneElses() throws Exception {
+        String name = "orphan-" + Long.toHexString(System.nanoTime());
+        String foreign = "puck-" + name + "-root"; // what Puck would call its /root volume, but made by someone else
+        try (PodmanClient client = new PodmanClient(Path.of("/run/podman/podman.sock")); SpriteRuntime runtime = PodmanTests.runtime()) {
+            runtime.create(SpriteSpec.named(name));
+            run("podman", "rm", "-f", "puck-" + name);
+            run("podman", "volume", "rm", foreign);
+            run("podman", "volume", "create", foreign);
+            assertThatThrownBy(() -> runtime.delete(name, labs.sandwich.puck.api.DeletePolicy.PURGE))
+                    .isInstanceOf(labs.sandwich.puck.api.SpriteNotFoundException.class);
+            String filter = client.filters(Map.of("label", java.util.List.of("puck.sprite=" + name)));
+            assertThat(client.volumes().volumeList(filter)).as("the sprite's own volume is purged").isEmpty();
+            assertThat(client.volumes().volumeInspect(foreign).getName()).as("a volume Puck did not make for it is left alone").isEqualTo(foreign);
+        } finally {
+            new ProcessBuilder("podman", "volume", "rm", "-f", foreign).redirectErrorStream(true).start().waitFor();
+        }
+    }
+
+    @Test
     void aDeadServiceIsABackendErrorThatSaysHowToStartIt() {
         try (PodmanRuntime runtime = new PodmanRuntime(new PodmanClient(tmp.resolve("dead.sock")), Clock.systemUTC(), tmp, Optional.empty())) {
             assertThatThrownBy(runtime::list)

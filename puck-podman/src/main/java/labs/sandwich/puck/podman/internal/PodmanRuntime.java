@@ -593,7 +593,14 @@ public final class PodmanRuntime implements SpriteRuntime {
 
     @Override
     public void delete(String sprite, DeletePolicy policy) {
-        SpriteInfo info = inspect(sprite).orElseThrow(() -> new SpriteNotFoundException(sprite));
+        Optional<SpriteInfo> found = inspect(sprite);
+        if (found.isEmpty()) {
+            if (policy == DeletePolicy.PURGE) {
+                purgeOrphanVolumes(sprite); // its container was removed behind Puck's back: purging still means its volumes
+            }
+            throw new SpriteNotFoundException(sprite);
+        }
+        SpriteInfo info = found.get();
         if (info.state() != SpriteState.ARCHIVED) {
             api(sprite, "delete", () -> client.containers().containerDelete(container(sprite), true, false, 2, false));
         }
@@ -615,6 +622,25 @@ public final class PodmanRuntime implements SpriteRuntime {
                     return null;
                 });
             }
+        }
+    }
+
+    /** Deletes the sprite's volumes left without a container, only those Puck made for this very sprite (their labels say so). */
+    private void purgeOrphanVolumes(String sprite) {
+        for (String dir : List.of("home", "root")) {
+            api(sprite, "delete volume", () -> {
+                try {
+                    Map<String, String> labels = client.volumes().volumeInspect(volume(sprite, dir)).getLabels();
+                    if (labels != null && PUCK.equals(labels.get(MANAGED)) && sprite.equals(labels.get(SPRITE))) {
+                        client.volumes().volumeDelete(volume(sprite, dir), false); // not forced: a volume some container uses stays
+                    }
+                } catch (ApiException e) {
+                    if (!gone(e)) {
+                        throw e;
+                    }
+                }
+                return null;
+            });
         }
     }
 
