@@ -98,7 +98,7 @@ final class DaemonCommand {
             }
             ProcessHandle.of(pid.get()).ifPresent(h -> {
                 h.destroy();
-                h.onExit().join();
+                awaitExit(h, java.time.Duration.ofSeconds(30));
             });
             progress.accept("restarting puckd so that it serves the URLs of sleeping sprites");
         }
@@ -244,9 +244,7 @@ final class DaemonCommand {
             ProcessHandle h = ProcessHandle.of(pid.get()).orElse(null);
             if (h != null) {
                 h.destroy(); // SIGTERM: it closes cleanly
-                try {
-                    h.onExit().get(15, java.util.concurrent.TimeUnit.SECONDS);
-                } catch (Exception e) {
+                if (!awaitExit(h, java.time.Duration.ofSeconds(15))) {
                     h.destroyForcibly();
                 }
             }
@@ -320,5 +318,27 @@ final class DaemonCommand {
             result("installed and started puckd.service (" + UNIT + ")", Out.map("unit", UNIT.toString()));
             return ExitCodes.OK;
         }
+    }
+
+    /**
+     * Waits for a process that is not this JVM's child (puckd runs in its own session) to end,
+     * polling: {@code ProcessHandle.onExit()} would first sleep 300 ms for such a process.
+     *
+     * @return whether it ended within {@code max}
+     */
+    static boolean awaitExit(ProcessHandle h, java.time.Duration max) {
+        long deadline = System.nanoTime() + max.toNanos();
+        while (h.isAlive()) {
+            if (System.nanoTime() > deadline) {
+                return false;
+            }
+            try {
+                Thread.sleep(10);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return false;
+            }
+        }
+        return true;
     }
 }
