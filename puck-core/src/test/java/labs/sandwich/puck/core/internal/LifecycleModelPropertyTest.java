@@ -177,6 +177,16 @@ public class LifecycleModelPropertyTest {
                 for (String n : model.keySet()) {
                     engine.delete(fixture.prefix() + n, DeletePolicy.PURGE, Duration.ofMinutes(2));
                 }
+                // A DELETE step keeps the volumes, as users' deletes do by default: purge what the runtime still holds of them.
+                for (Op op : ops) {
+                    if (op.kind() == Kind.DELETE) {
+                        try {
+                            rt.delete(fixture.prefix() + op.name(), DeletePolicy.PURGE);
+                        } catch (labs.sandwich.puck.api.SpriteNotFoundException expected) {
+                            // no container, as expected; its volumes went with this call
+                        }
+                    }
+                }
                 rt.close();
             }
         } finally {
