@@ -240,7 +240,7 @@ class CaddyIngressTest {
 
     /** @return where the sprite's port 8080 route leads now */
     private String route(String sprite) {
-        return ingress().upstream(sprite + "-8080").orElseThrow();
+        return ingress().upstream(sprite, 8080).orElseThrow();
     }
 
     private labs.sandwich.puck.network.internal.CaddyIngress ingress() {

@@ -173,7 +173,7 @@ public final class CaddyIngress implements Ingress {
     @Override
     public synchronized URI publish(Route route) {
         revive();
-        String key = route.sprite() + "-" + route.port();
+        String key = key(route.sprite(), route.port());
         writeUpstream(key, route); // first: a route Caddy gets next finds where it leads
         for (String server : List.of(HTTP, HTTPS)) {
             String id = id(route.sprite(), route.port(), server);
@@ -230,8 +230,17 @@ public final class CaddyIngress implements Ingress {
         }
     }
 
-    /** @param key a route's key @return where its upstream file sends requests now, if it has one */
-    public Optional<String> upstream(String key) {
+    /** The name of a sprite port's upstream file, shared by its HTTP and HTTPS routes. */
+    private static String key(String sprite, int port) {
+        return sprite + "-" + port;
+    }
+
+    /** @param sprite a sprite @param port its exposed port @return where its route sends requests now, if it is published */
+    public Optional<String> upstream(String sprite, int port) {
+        return upstream(key(sprite, port));
+    }
+
+    private Optional<String> upstream(String key) {
         try {
             return Optional.of(Files.readString(upstreamFile(key)));
         } catch (java.nio.file.NoSuchFileException e) {
@@ -305,7 +314,7 @@ public final class CaddyIngress implements Ingress {
                 call("DELETE", "/id/" + id(sprite, port, server), null, 404, () -> null);
             }
         }
-        deleteUpstream(sprite + "-" + port);
+        deleteUpstream(key(sprite, port));
     }
 
     /** @return the ids of the routes Caddy has now, for tests and doctor */
