@@ -74,7 +74,7 @@ class TailnetOnPodmanTest {
         } finally {
             puck.close();
             tailscaled.close();
-            labs.sandwich.puck.network.internal.CaddyProcesses.stop(caddyDir);
+            labs.sandwich.puck.network.internal.CaddyProcesses.forget(caddyDir);
         }
     }
 

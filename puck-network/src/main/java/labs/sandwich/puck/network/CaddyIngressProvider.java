@@ -22,6 +22,10 @@ import labs.sandwich.puck.spi.RuntimeContext;
  *   <li>{@code caddy.dir}: its admin socket, config, certificates and log (default: the data directory's {@code caddy/})</li>
  *   <li>{@code caddy.http-port}, {@code caddy.https-port}: default 80 and 443</li>
  *   <li>{@code caddy.bind}: the address to listen on (default {@code 127.0.0.1}: nothing listens beyond this machine unless asked)</li>
+ *   <li>{@code caddy.switch}: how a route is switched between a sprite and the activator without changing Caddy's config:
+ *       {@code kernel} (an nftables map; needs root), {@code file} (a file Caddy reads per request), or {@code auto}
+ *       (the default: {@code kernel} where this process may change nftables)</li>
+ *   <li>{@code caddy.switch-address}: the address on {@code lo} the kernel switch's routes dial (default {@code 198.19.0.1})</li>
  * </ul>
  * Needs Caddy 2.7 or newer: 2.6 closes every proxied websocket on each configuration change.
  */
@@ -76,7 +80,8 @@ public final class CaddyIngressProvider implements IngressProvider {
     static CaddyIngress caddy(RuntimeContext context) {
         Path dir = context.config("caddy.dir").map(Path::of).orElse(context.dataDirectory().resolve("caddy"));
         return new CaddyIngress(binary(context).orElse(Path.of("caddy")), dir, context.config("caddy.bind").orElse("127.0.0.1"),
-                port(context, "caddy.http-port", 80), port(context, "caddy.https-port", 443));
+                port(context, "caddy.http-port", 80), port(context, "caddy.https-port", 443), context.config("caddy.switch").orElse("auto"),
+                context.config("caddy.switch-address").orElse(CaddyIngress.DEFAULT_SWITCH_ADDRESS));
     }
 
     private static int port(RuntimeContext context, String key, int fallback) {

@@ -26,17 +26,19 @@ import labs.sandwich.puck.spi.Route;
  * route per exposed port in each, changed only through the admin API. Caddy outlives Puck's
  * processes; {@link #revive()} starts it again if it died, with an empty route table.
  *
- * <p>A route's config is fixed for as long as its port is exposed; where it leads (the sprite,
- * or the activator while the sprite sleeps) is one line in a file of its own under
- * {@code upstreams/}, which Caddy reads on every request. A sprite's sleep or wake rewrites that
- * file and leaves Caddy's config alone: every config change makes Caddy open new listening
- * sockets and close the old ones, and the kernel resets connections still queued on a closed one
- * (or Caddy closes them unanswered), so switching routes through the config dropped other
- * sprites' new connections at each neighbour's sleep and wake.
+ * <p>A route's config is fixed for as long as its port is exposed: every config change makes
+ * Caddy open new listening sockets and close the old ones, and the kernel resets connections still
+ * queued on a closed one (or Caddy closes them unanswered), so switching routes through the
+ * config dropped other sprites' new connections at each neighbour's sleep and wake. Where a route
+ * leads (the sprite, or the activator while it sleeps) is the {@link RouteSwitch}'s: an nftables
+ * map where this process may change it ({@link KernelSwitch}), a file Caddy reads per request
+ * otherwise ({@link FileSwitch}).
  */
 public final class CaddyIngress implements Ingress {
     static final String HTTP = "puck-http";
     static final String HTTPS = "puck-https";
+    /** The address the kernel switch's routes dial unless {@code caddy.switch-address} says otherwise (RFC 2544's range, never routed). */
+    public static final String DEFAULT_SWITCH_ADDRESS = "198.19.0.1";
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final CaddyAdmin admin;
@@ -45,8 +47,11 @@ public final class CaddyIngress implements Ingress {
     private final String bind;
     private final int httpPort;
     private final int httpsPort;
+    private final RouteSwitch routes;
 
     /**
+     * An ingress with the route switch {@code auto} and its default address.
+     *
      * @param binary    the caddy executable
      * @param dir       Caddy's directory: admin socket, config, certificates, log
      * @param bind      the address to listen on; loopback unless the user says otherwise
@@ -54,6 +59,19 @@ public final class CaddyIngress implements Ingress {
      * @param httpsPort the HTTPS port
      */
     public CaddyIngress(Path binary, Path dir, String bind, int httpPort, int httpsPort) {
+        this(binary, dir, bind, httpPort, httpsPort, "auto", DEFAULT_SWITCH_ADDRESS);
+    }
+
+    /**
+     * @param binary        the caddy executable
+     * @param dir           Caddy's directory: admin socket, config, certificates, log
+     * @param bind          the address to listen on; loopback unless the user says otherwise
+     * @param httpPort      the HTTP port
+     * @param httpsPort     the HTTPS port
+     * @param routeSwitch   how routes are switched between a sprite and the activator: {@code auto}, {@code kernel} or {@code file}
+     * @param switchAddress the address the kernel switch's routes dial
+     */
+    public CaddyIngress(Path binary, Path dir, String bind, int httpPort, int httpsPort, String routeSwitch, String switchAddress) {
         if (dir.toString().contains("{") || dir.toString().contains("}")) {
             throw new InvalidSpecException("caddy.dir", "Caddy's directory '" + dir + "' has a brace in it, which Caddy's placeholders cannot name.",
                     "Set puck.caddy.dir to a path without '{' or '}'.");
@@ -64,6 +82,7 @@ public final class CaddyIngress implements Ingress {
         this.httpPort = httpPort;
         this.httpsPort = httpsPort;
         this.admin = new CaddyAdmin(dir.resolve("admin.sock"));
+        this.routes = RouteSwitch.of(routeSwitch, this.dir, switchAddress);
     }
 
     @Override
@@ -173,11 +192,10 @@ public final class CaddyIngress implements Ingress {
     @Override
     public synchronized URI publish(Route route) {
         revive();
-        String key = key(route.sprite(), route.port());
-        writeUpstream(key, route); // first: a route Caddy gets next finds where it leads
+        String dial = routes.point(key(route.sprite(), route.port()), route.target(), route.activator()); // first: a route Caddy gets next leads somewhere
         for (String server : List.of(HTTP, HTTPS)) {
             String id = id(route.sprite(), route.port(), server);
-            ObjectNode desired = route(route, id, key);
+            ObjectNode desired = route(route, id, dial);
             if (!desired.equals(current("/id/" + id))) {
                 String json = desired.toString();
                 // A new route goes first (PUT on index 0 inserts), ahead of the 404 at the end.
@@ -188,74 +206,43 @@ public final class CaddyIngress implements Ingress {
         return URI.create("http://" + host + (httpPort == 80 ? "" : ":" + httpPort) + "/");
     }
 
-    private ObjectNode route(Route route, String id, String key) {
+    private ObjectNode route(Route route, String id, String dial) {
         ObjectNode r = JSON.createObjectNode().put("@id", id).put("terminal", true);
         ArrayNode hosts = r.putArray("match").addObject().putArray("host");
         if (route.primary()) {
             hosts.add(route.sprite() + ".localhost");
         }
         hosts.add(route.port() + "-" + route.sprite() + ".localhost");
-        handle(r.putArray("handle"), key, route);
+        handle(r.putArray("handle"), dial, route);
         return r;
     }
 
     /**
-     * The route's proxy: to whatever its upstream file names, read on every request, with the
-     * header naming the sprite for the activator. The header is set (a client's own value is
-     * replaced) on every request, awake or not: choosing per request would cost a second read.
+     * The route's proxy: to what the switch gave it to dial, with the header naming the sprite for
+     * the activator. The header is set (a client's own value is replaced) on every request, awake
+     * or not: the route is the same either way.
      */
-    private void handle(ArrayNode handle, String key, Route route) {
+    private void handle(ArrayNode handle, String dial, Route route) {
         // Server-sent events flow as sent without a flush_interval: Caddy flushes text/event-stream at once by itself.
         ObjectNode proxy = handle.addObject().put("handler", "reverse_proxy")
                 .put("stream_close_delay", "24h"); // a config change (an exposure added) would otherwise close every open websocket
         proxy.putObject("headers").putObject("request").putObject("set").putArray(Route.WAKE_HEADER).add(route.sprite() + ":" + route.port());
-        proxy.putArray("upstreams").addObject().put("dial", "{file." + upstreamFile(key) + "}");
+        proxy.putArray("upstreams").addObject().put("dial", dial);
     }
 
-    private Path upstreamFile(String key) {
-        return dir.resolve("upstreams").resolve(key);
-    }
-
-    /** Points a route at its target, atomically: a request reads either the old target or the new one. */
-    private void writeUpstream(String key, Route route) {
-        String dial = route.target().host() + ":" + route.target().port();
-        try {
-            Path file = upstreamFile(key);
-            Files.createDirectories(file.getParent());
-            Path tmp = Files.createTempFile(file.getParent(), key, ".tmp");
-            Files.writeString(tmp, dial);
-            Files.move(tmp, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot point " + route.sprite() + ":" + route.port() + "'s route at its target in " + dir, e);
-        }
-    }
-
-    /** The name of a sprite port's upstream file, shared by its HTTP and HTTPS routes. */
+    /** The name of a sprite port's route in the switch, shared by its HTTP and HTTPS routes. */
     private static String key(String sprite, int port) {
         return sprite + "-" + port;
     }
 
     /** @param sprite a sprite @param port its exposed port @return where its route sends requests now, if it is published */
     public Optional<String> upstream(String sprite, int port) {
-        return upstream(key(sprite, port));
+        return routes.target(key(sprite, port));
     }
 
-    private Optional<String> upstream(String key) {
-        try {
-            return Optional.of(Files.readString(upstreamFile(key)));
-        } catch (java.nio.file.NoSuchFileException e) {
-            return Optional.empty();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
-
-    private void deleteUpstream(String key) {
-        try {
-            Files.deleteIfExists(upstreamFile(key));
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+    /** @return how this ingress switches routes, for doctor and logs */
+    public String routeSwitch() {
+        return routes.kind();
     }
 
     /** @return the config at {@code path}, or null where Caddy has none */
@@ -281,11 +268,11 @@ public final class CaddyIngress implements Ingress {
      */
     public synchronized void putServer(String id, int port, Route route) {
         revive();
-        writeUpstream(id, route);
+        String dial = routes.point(id, route.target(), route.activator());
         ObjectNode server = JSON.createObjectNode();
         server.putArray("listen").add("127.0.0.1:" + port); // loopback always: only tailscaled on this machine connects
         server.putObject("automatic_https").put("disable", true);
-        handle(server.putArray("routes").addObject().put("terminal", true).putArray("handle"), id, route);
+        handle(server.putArray("routes").addObject().put("terminal", true).putArray("handle"), dial, route);
         if (!server.equals(current("/config/apps/http/servers/" + id))) {
             call("POST", "/config/apps/http/servers/" + id, server.toString(), -1, null); // POST sets or replaces a key
         }
@@ -296,7 +283,7 @@ public final class CaddyIngress implements Ingress {
         if (answers()) {
             call("DELETE", "/config/apps/http/servers/" + id, null, 404, () -> null);
         }
-        deleteUpstream(id);
+        routes.remove(id);
     }
 
     /**
@@ -304,7 +291,7 @@ public final class CaddyIngress implements Ingress {
      * @return where the server sends requests now, if Caddy has the server
      */
     public synchronized Optional<String> serverUpstream(String id) {
-        return current("/config/apps/http/servers/" + id) == null ? Optional.empty() : upstream(id);
+        return current("/config/apps/http/servers/" + id) == null ? Optional.empty() : routes.target(id);
     }
 
     @Override
@@ -314,7 +301,7 @@ public final class CaddyIngress implements Ingress {
                 call("DELETE", "/id/" + id(sprite, port, server), null, 404, () -> null);
             }
         }
-        deleteUpstream(key(sprite, port));
+        routes.remove(key(sprite, port));
     }
 
     /** @return the ids of the routes Caddy has now, for tests and doctor */

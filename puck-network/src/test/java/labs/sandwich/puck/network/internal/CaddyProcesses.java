@@ -14,6 +14,15 @@ public final class CaddyProcesses {
         });
     }
 
+    /**
+     * @param caddyDir the test's {@code caddy.dir}: its Caddy is stopped and the routes it had in
+     *                 the kernel switch are forgotten, so that a test leaves nothing behind
+     */
+    public static void forget(Path caddyDir) {
+        stop(caddyDir);
+        KernelSwitch.forget(caddyDir);
+    }
+
     /** @param caddyDir the test's {@code caddy.dir} @return the pid of the Caddy running from its config */
     public static long pid(Path caddyDir) {
         return CaddyIngress.processes(caddyDir).findFirst().orElseThrow(() -> new IllegalStateException("no Caddy runs from " + caddyDir)).pid();

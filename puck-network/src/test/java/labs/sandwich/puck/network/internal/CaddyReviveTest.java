@@ -24,7 +24,7 @@ class CaddyReviveTest {
 
     @AfterEach
     void stop() {
-        CaddyProcesses.stop(tmp.resolve("caddy"));
+        CaddyProcesses.forget(tmp.resolve("caddy"));
     }
 
     @Test

@@ -95,7 +95,7 @@ class TailscaleIngressTest {
     @AfterAll
     void stopAll() throws Exception {
         sprite.close();
-        CaddyProcesses.stop(caddyDir);
+        CaddyProcesses.forget(caddyDir);
     }
 
     Route route(String name, int port, ExposureMode mode, boolean primary) {
