@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Sets this host up for Puck's Podman + CRIU backend, as root, idempotently:
 #   Podman >= 5 with runc, CRIU that passes `criu check` (and is >= 4.2 on Linux >= 6.16),
-#   iptables (CRIU locks a container's network with iptables-restore), Caddy >= 2.7,
+#   iptables (CRIU locks a container's network with iptables-restore), nftables and iproute2
+#   (the Caddy ingress switches routes with nft, ip and ss -K), Caddy >= 2.7,
 #   mmdebstrap (builds the base image without a registry), /etc/containers/containers.conf
 #   (runtime runc, ulimits below the hard limits), and a rootful `podman system service` on a
 #   unix socket, mode 0600.
@@ -98,7 +99,7 @@ criu_ok() {
   command -v criu >/dev/null && out=$(criu check 2>&1) && [[ "$out" == *"Looks good"* ]] \
     && { ! kernel_ge 6.16 || version_ge "$(criu_version)" 4.2; }
 }
-tools_ok() { command -v iptables-restore >/dev/null && command -v mmdebstrap >/dev/null && command -v curl >/dev/null && [ -f /usr/share/keyrings/debian-archive-keyring.gpg ]; }
+tools_ok() { command -v iptables-restore >/dev/null && command -v nft >/dev/null && command -v ss >/dev/null && command -v mmdebstrap >/dev/null && command -v curl >/dev/null && [ -f /usr/share/keyrings/debian-archive-keyring.gpg ]; }
 caddy_ok() { command -v caddy >/dev/null && version_ge "$(caddy_version)" 2.7; }
 conf_ok() { local t; t=$(conf_target); [ -f "$t" ] && [ "$(cat "$t")" = "$(wanted_conf)" ]; }
 # Prints the service's libpod version if a service answers on the socket.
@@ -122,7 +123,7 @@ missing() {
   local m=()
   podman_ok || m+=("podman>=5/runc/conmon")
   criu_ok || m+=("criu (criu check passing; >= 4.2 on Linux >= 6.16)")
-  tools_ok || m+=("iptables/mmdebstrap/curl/debian-archive-keyring")
+  tools_ok || m+=("iptables/nftables/iproute2/mmdebstrap/curl/debian-archive-keyring")
   caddy_ok || m+=("caddy>=2.7")
   conf_ok || m+=("$(conf_target)")
   service_ok || m+=("podman service on $SOCKET")
@@ -301,9 +302,9 @@ if ! podman_ok || ! criu_ok || ! tools_ok || ! caddy_ok; then
     fi
   fi
   if ! tools_ok; then
-    say "installing iptables mmdebstrap curl debian-archive-keyring uidmap"
-    apt_get install iptables mmdebstrap curl debian-archive-keyring uidmap
-    changed+=("iptables mmdebstrap")
+    say "installing iptables nftables iproute2 mmdebstrap curl debian-archive-keyring uidmap"
+    apt_get install iptables nftables iproute2 mmdebstrap curl debian-archive-keyring uidmap
+    changed+=("iptables nftables mmdebstrap")
   fi
   if ! caddy_ok; then
     caddy_candidate=$(candidate caddy)
@@ -322,7 +323,7 @@ if ! podman_ok || ! criu_ok || ! tools_ok || ! caddy_ok; then
   step="package check"
   podman_ok || die "podman $(podman_version) with runc and conmon is still not there after the install; see $APT_LOG."
   criu_ok || die "criu $(criu_version) is not usable: 'criu check' says: $(criu check 2>&1 | tail -n 3 | tr '\n' ' ')(Linux >= 6.16 needs CRIU >= 4.2)."
-  tools_ok || die "iptables-restore, mmdebstrap, curl or the Debian archive keyring is still missing; see $APT_LOG."
+  tools_ok || die "iptables-restore, nft, ss, mmdebstrap, curl or the Debian archive keyring is still missing; see $APT_LOG."
   caddy_ok || die "caddy $(caddy_version) is still older than 2.7; see $APT_LOG."
   say "packages: podman $(podman_version), criu $(criu_version), caddy $(caddy_version), iptables $(iptables_version)"
 fi
