@@ -240,7 +240,7 @@ public final class CaddyIngress implements Ingress {
         return routes.target(key(sprite, port));
     }
 
-    /** @return how this ingress switches routes, for doctor and logs */
+    /** @return how this ingress switches routes: {@code kernel} or {@code file}, with where */
     public String routeSwitch() {
         return routes.kind();
     }

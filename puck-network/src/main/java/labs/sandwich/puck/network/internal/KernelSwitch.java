@@ -56,6 +56,7 @@ final class KernelSwitch implements RouteSwitch {
     private static final ReentrantLock IN_PROCESS = new ReentrantLock(); // a FileLock excludes other processes, not threads
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Pattern KEY = Pattern.compile("[A-Za-z0-9._-]{1,100}");
+    private static final Pattern IPV4 = Pattern.compile("\\d{1,3}(\\.\\d{1,3}){3}");
     private static volatile Boolean usable;
 
     private final String owner;
@@ -124,7 +125,7 @@ final class KernelSwitch implements RouteSwitch {
             }
             mine.ifPresent(e -> batch.append("delete element ip " + TABLE + " " + MAP + " { " + e.address() + " . " + e.port() + " }\n"));
             batch.append("add element ip " + TABLE + " " + MAP + " { " + address + " . " + port + " comment \"" + name + "\" : " + to + " }\n");
-            addressOnLoopback("add");
+            addressOnLoopback("add", address);
             run(List.of("nft", "-f", "-"), batch.toString());
             if (activator) {
                 run(List.of("ss", "-K", "-t", "-n", "dst", address, "dport", "=", Integer.toString(port)), null);
@@ -181,6 +182,7 @@ final class KernelSwitch implements RouteSwitch {
         return "add table ip " + TABLE + "\n"
                 + "add map ip " + TABLE + " " + MAP + " { type ipv4_addr . inet_service : ipv4_addr . inet_service ; }\n"
                 + "add chain ip " + TABLE + " output { type nat hook output priority dstnat ; policy accept ; }\n"
+                + "flush chain ip " + TABLE + " output\n" // an empty table left by hand keeps one rule, not two
                 + "add rule ip " + TABLE + " output dnat ip to ip daddr . tcp dport map @" + MAP + "\n";
     }
 
@@ -228,10 +230,6 @@ final class KernelSwitch implements RouteSwitch {
                 "Withdraw exposures you no longer need (`puck expose <sprite> <port> --withdraw`).", null);
     }
 
-    private void addressOnLoopback(String op) {
-        addressOnLoopback(op, address);
-    }
-
     /** Adds or deletes an address on lo; one that is there already (add) or gone (del) is fine. */
     private static void addressOnLoopback(String op, String address) {
         try {
@@ -261,15 +259,16 @@ final class KernelSwitch implements RouteSwitch {
         }
     }
 
+    /** @return {@code host} as an IPv4 address, if it is one written out: never looked up in DNS */
     private static Inet4Address ipv4(String host, String what) {
-        try {
-            if (InetAddress.getByName(host) instanceof Inet4Address a) {
-                return a;
+        if (IPV4.matcher(host).matches()) {
+            try {
+                return (Inet4Address) InetAddress.getByName(host); // a literal: parsed, not resolved
+            } catch (UnknownHostException e) {
+                // an octet above 255: answered below
             }
-        } catch (UnknownHostException e) {
-            // answered below
         }
-        throw new InvalidSpecException("caddy.switch", "the kernel route switch needs an IPv4 " + what + ", and '" + host + "' is not one.",
+        throw new InvalidSpecException("caddy.switch", "the kernel route switch needs an IPv4 " + what + " written out, and '" + host + "' is not one.",
                 "Set puck.caddy.switch=file to switch routes through files, which takes any address.");
     }
 

@@ -90,10 +90,31 @@ class RouteSwitchTest {
     }
 
     @Test
+    void anEmptyTableLeftByHandGetsItsRuleOnceNotTwice() throws Exception {
+        assumeTrue(KernelSwitch.usable(), "needs root: nftables, ip and ss -K");
+        assumeTrue(!tableExists(), "another Puck on this machine has routes in the kernel switch");
+        try (ServerSocket sprite = listener()) {
+            KernelSwitch routes = new KernelSwitch(tmp.resolve("a"), ADDRESS);
+            String dial = routes.point("web-8080", endpoint(sprite), false);
+            run(List.of("nft", "delete", "element", "ip", KernelSwitch.TABLE, "routes", "{ " + dial.replace(":", " . ") + " }"));
+            routes.point("web-8080", endpoint(sprite), false);
+            assertThat(output(List.of("nft", "list", "chain", "ip", KernelSwitch.TABLE, "output")).split("dnat", -1)).as("one dnat rule").hasSize(2);
+            try (Socket c = connect(routes.point("web-8080", endpoint(sprite), false)); Socket atSprite = sprite.accept()) {
+                assertThat(atSprite.getLocalPort()).isEqualTo(sprite.getLocalPort());
+            }
+            routes.remove("web-8080");
+            assertThat(tableExists()).isFalse();
+        }
+    }
+
+    @Test
     void badSettingsAndTargetsAreRefusedWithTheFix() {
         assertThatThrownBy(() -> RouteSwitch.of("dns", tmp, ADDRESS)).isInstanceOf(InvalidSpecException.class).hasMessageContaining("auto (the default), kernel or file");
         assertThatThrownBy(() -> new KernelSwitch(tmp, "127.0.0.2")).isInstanceOf(InvalidSpecException.class).hasMessageContaining("loopback");
         assertThatThrownBy(() -> new KernelSwitch(tmp, "not-an-address.invalid")).isInstanceOf(InvalidSpecException.class).hasMessageContaining("IPv4");
+        assertThatThrownBy(() -> new KernelSwitch(tmp, "198.19.0.300")).isInstanceOf(InvalidSpecException.class).hasMessageContaining("IPv4");
+        assertThatThrownBy(() -> new KernelSwitch(tmp, ADDRESS).point("web-8080", new Endpoint("localhost", 8080), false))
+                .as("a name is never looked up").isInstanceOf(InvalidSpecException.class).hasMessageContaining("written out");
         assertThatThrownBy(() -> new KernelSwitch(tmp, ADDRESS).point("web-8080", new Endpoint("::1", 8080), false))
                 .isInstanceOf(InvalidSpecException.class).hasMessageContaining("caddy.switch=file");
         assertThatThrownBy(() -> new KernelSwitch(tmp, ADDRESS).point("web 8080\"", new Endpoint("127.0.0.1", 8080), false))
@@ -135,7 +156,11 @@ class RouteSwitchTest {
     }
 
     private static String loopback() throws Exception {
-        Process p = new ProcessBuilder("ip", "-4", "-o", "addr", "show", "dev", "lo").redirectErrorStream(true).start();
+        return output(List.of("ip", "-4", "-o", "addr", "show", "dev", "lo"));
+    }
+
+    private static String output(List<String> argv) throws Exception {
+        Process p = new ProcessBuilder(argv).redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes());
         p.waitFor();
         return out;

@@ -596,7 +596,7 @@ public final class PodmanRuntime implements SpriteRuntime {
         Optional<SpriteInfo> found = inspect(sprite);
         if (found.isEmpty()) {
             if (policy == DeletePolicy.PURGE) {
-                purgeOrphanVolumes(sprite); // its container was removed behind Puck's back: purging still means its volumes
+                purgeVolumes(sprite, true); // its container was removed behind Puck's back: purging still means its volumes
             }
             throw new SpriteNotFoundException(sprite);
         }
@@ -610,30 +610,26 @@ public final class PodmanRuntime implements SpriteRuntime {
             return null;
         });
         if (policy == DeletePolicy.PURGE) {
-            for (String dir : List.of("home", "root")) {
-                api(sprite, "delete volume", () -> {
-                    try {
-                        client.volumes().volumeDelete(volume(sprite, dir), true);
-                    } catch (ApiException e) {
-                        if (e.getCode() != 404) {
-                            throw e;
-                        }
-                    }
-                    return null;
-                });
-            }
+            purgeVolumes(sprite, false);
         }
     }
 
-    /** Deletes the sprite's volumes left without a container, only those Puck made for this very sprite (their labels say so). */
-    private void purgeOrphanVolumes(String sprite) {
+    /**
+     * Deletes the sprite's volumes. Orphaned ones (their container was removed behind Puck's back)
+     * go only if Puck made them for this very sprite (their labels say so), and not while some
+     * container still uses them.
+     */
+    private void purgeVolumes(String sprite, boolean orphaned) {
         for (String dir : List.of("home", "root")) {
             api(sprite, "delete volume", () -> {
                 try {
-                    Map<String, String> labels = client.volumes().volumeInspect(volume(sprite, dir)).getLabels();
-                    if (labels != null && PUCK.equals(labels.get(MANAGED)) && sprite.equals(labels.get(SPRITE))) {
-                        client.volumes().volumeDelete(volume(sprite, dir), false); // not forced: a volume some container uses stays
+                    if (orphaned) {
+                        Map<String, String> labels = client.volumes().volumeInspect(volume(sprite, dir)).getLabels();
+                        if (labels == null || !PUCK.equals(labels.get(MANAGED)) || !sprite.equals(labels.get(SPRITE))) {
+                            return null;
+                        }
                     }
+                    client.volumes().volumeDelete(volume(sprite, dir), !orphaned);
                 } catch (ApiException e) {
                     if (!gone(e)) {
                         throw e;
