@@ -156,6 +156,9 @@ class CaddyIngressTest {
         assertThat(Http.get(http, host(other), "/").status()).isEqualTo(200);
         assertThat(Http.get(http, host(web), "/").status()).isEqualTo(200);
         String config = caddyConfig();
+        if (ingress().routeSwitch().startsWith("kernel")) {
+            assertThat(config).as("published while awake, the route dials the sprite itself, as a bare route does").contains("\"dial\":\"" + route(web) + "\"");
+        }
         java.util.concurrent.atomic.AtomicBoolean done = new java.util.concurrent.atomic.AtomicBoolean();
         java.util.concurrent.atomic.AtomicInteger answered = new java.util.concurrent.atomic.AtomicInteger();
         List<String> failures = java.util.Collections.synchronizedList(new ArrayList<>());

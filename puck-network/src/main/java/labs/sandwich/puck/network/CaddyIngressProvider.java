@@ -25,7 +25,7 @@ import labs.sandwich.puck.spi.RuntimeContext;
  *   <li>{@code caddy.switch}: how a route is switched between a sprite and the activator without changing Caddy's config:
  *       {@code kernel} (an nftables map; needs root), {@code file} (a file Caddy reads per request), or {@code auto}
  *       (the default: {@code kernel} where this process may change nftables)</li>
- *   <li>{@code caddy.switch-address}: the address on {@code lo} the kernel switch's routes dial (default {@code 198.19.0.1})</li>
+ *   <li>{@code caddy.switch-address}: the address on {@code lo} Caddy dials sprites from under the kernel switch (default {@code 198.19.0.1})</li>
  * </ul>
  * Needs Caddy 2.7 or newer: 2.6 closes every proxied websocket on each configuration change.
  */

@@ -30,14 +30,14 @@ import labs.sandwich.puck.spi.Route;
  * Caddy open new listening sockets and close the old ones, and the kernel resets connections still
  * queued on a closed one (or Caddy closes them unanswered), so switching routes through the
  * config dropped other sprites' new connections at each neighbour's sleep and wake. Where a route
- * leads (the sprite, or the activator while it sleeps) is the {@link RouteSwitch}'s: an nftables
- * map where this process may change it ({@link KernelSwitch}), a file Caddy reads per request
- * otherwise ({@link FileSwitch}).
+ * leads (the sprite, or the activator while it sleeps) is the {@link RouteSwitch}'s: nftables
+ * where this process may change them ({@link KernelSwitch}: an awake route then dials the sprite
+ * itself, as a bare route would), a file Caddy reads per request otherwise ({@link FileSwitch}).
  */
 public final class CaddyIngress implements Ingress {
     static final String HTTP = "puck-http";
     static final String HTTPS = "puck-https";
-    /** The address the kernel switch's routes dial unless {@code caddy.switch-address} says otherwise (RFC 2544's range, never routed). */
+    /** The address Caddy dials from under the kernel switch unless {@code caddy.switch-address} says otherwise (RFC 2544's range, never routed). */
     public static final String DEFAULT_SWITCH_ADDRESS = "198.19.0.1";
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -69,7 +69,7 @@ public final class CaddyIngress implements Ingress {
      * @param httpPort      the HTTP port
      * @param httpsPort     the HTTPS port
      * @param routeSwitch   how routes are switched between a sprite and the activator: {@code auto}, {@code kernel} or {@code file}
-     * @param switchAddress the address the kernel switch's routes dial
+     * @param switchAddress the address Caddy dials from under the kernel switch
      */
     public CaddyIngress(Path binary, Path dir, String bind, int httpPort, int httpsPort, String routeSwitch, String switchAddress) {
         if (dir.toString().contains("{") || dir.toString().contains("}")) {
@@ -192,7 +192,7 @@ public final class CaddyIngress implements Ingress {
     @Override
     public synchronized URI publish(Route route) {
         revive();
-        String dial = routes.point(key(route.sprite(), route.port()), route.target(), route.activator()); // first: a route Caddy gets next leads somewhere
+        String dial = routes.point(key(route.sprite(), route.port()), route); // first: a route Caddy gets next leads somewhere
         for (String server : List.of(HTTP, HTTPS)) {
             String id = id(route.sprite(), route.port(), server);
             ObjectNode desired = route(route, id, dial);
@@ -228,6 +228,7 @@ public final class CaddyIngress implements Ingress {
                 .put("stream_close_delay", "24h"); // a config change (an exposure added) would otherwise close every open websocket
         proxy.putObject("headers").putObject("request").putObject("set").putArray(Route.WAKE_HEADER).add(route.sprite() + ":" + route.port());
         proxy.putArray("upstreams").addObject().put("dial", dial);
+        routes.source().ifPresent(source -> proxy.putObject("transport").put("protocol", "http").put("local_address", source));
     }
 
     /** The name of a sprite port's route in the switch, shared by its HTTP and HTTPS routes. */
@@ -268,7 +269,7 @@ public final class CaddyIngress implements Ingress {
      */
     public synchronized void putServer(String id, int port, Route route) {
         revive();
-        String dial = routes.point(id, route.target(), route.activator());
+        String dial = routes.point(id, route);
         ObjectNode server = JSON.createObjectNode();
         server.putArray("listen").add("127.0.0.1:" + port); // loopback always: only tailscaled on this machine connects
         server.putObject("automatic_https").put("disable", true);

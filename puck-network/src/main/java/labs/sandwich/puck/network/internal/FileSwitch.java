@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.Optional;
 import labs.sandwich.puck.spi.Endpoint;
+import labs.sandwich.puck.spi.Route;
 
 /**
  * Routes switched by a file each: the route dials {@code {file.<caddy.dir>/upstreams/<key>}},
@@ -22,7 +23,8 @@ final class FileSwitch implements RouteSwitch {
     }
 
     @Override
-    public String point(String key, Endpoint target, boolean activator) {
+    public String point(String key, Route route) {
+        Endpoint target = route.target();
         try {
             Path file = dir.resolve(key);
             Files.createDirectories(dir);
@@ -44,6 +46,11 @@ final class FileSwitch implements RouteSwitch {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    @Override
+    public Optional<String> source() {
+        return Optional.empty();
     }
 
     @Override

@@ -27,23 +27,33 @@ import java.util.regex.Pattern;
 import labs.sandwich.puck.api.BackendException;
 import labs.sandwich.puck.api.InvalidSpecException;
 import labs.sandwich.puck.spi.Endpoint;
+import labs.sandwich.puck.spi.Route;
 
 /**
- * Routes switched in the kernel. A route dials a fixed address of this machine
- * ({@code <switch address>:<port>}, the address on {@code lo}, a port of its own per route), and
- * an nftables map in the table {@code ip puck} rewrites each new connection Caddy makes there to
- * the route's target (DNAT in the output hook). A switch is one atomic update of one map element;
- * a request pays nothing for it, because the kernel rewrites a connection once, at its first
- * packet, and Caddy keeps its connections to a sprite open between requests.
+ * Routes switched in the kernel, by an nftables map in the table {@code ip puck} that rewrites
+ * new connections Caddy makes (DNAT in the output hook). Caddy dials from the switch address
+ * (on {@code lo}; the proxy's {@code local_address}), and only connections from there are
+ * rewritten: nothing else on this machine is steered.
  *
- * <p>Switching to the activator also cuts this machine's connections to the route's address
- * ({@code ss -K}): Caddy's idle connections still lead to the sprite, which is about to sleep,
- * and a request sent on one would wait for a sprite nothing wakes.
+ * <p>A route whose sprite was awake when it was first published dials the sprite's own address,
+ * exactly as a bare route would: while the sprite is awake, no rewrite is in its way (a rewrite
+ * costs ~2% of a request that opens a connection). While it sleeps, one map element sends that
+ * address to the activator. Such a route is <em>registered</em> in the set {@code direct}, so a
+ * route published again while its sprite sleeps (after Caddy restarted, say) still dials the
+ * sprite, and every process sharing a Caddy knows it. A route first published while its
+ * sprite sleeps (its address then unknown), or to an address where another sprite sleeps (one
+ * that took over a sleeping sprite's address), dials {@code <switch address>:<port>} instead, a
+ * port of its own, which the map sends to the sprite or the activator.
  *
- * <p>Each element is named by a comment ({@code <caddy dir id>/<key>}), so every process sharing
- * a Caddy finds the same port for a route, and stores with Caddys of their own share the table
- * without clashing. Processes change the map one at a time (a lock file under {@code /run}).
- * The last route withdrawn takes the table and the address with it.
+ * <p>Switching to the activator also cuts Caddy's connections to the route's address
+ * ({@code ss -K}): its idle connections still lead to the sprite, which is about to sleep, and
+ * a request sent on one would wait for a sprite nothing wakes.
+ *
+ * <p>Each element is named by a comment ({@code <caddy dir id>/<key>}, or {@code <caddy dir
+ * id>@<sprite>:<port>} for a sleeping sprite's address), so processes sharing a Caddy agree, and
+ * stores with Caddys of their own share the table without clashing. Processes change it one at a
+ * time (a lock file under {@code /run}). The last route withdrawn takes the table and the
+ * address with it.
  *
  * <p>Needs CAP_NET_ADMIN ({@code nft}, {@code ip}, {@code ss -K}): {@link #usable()} says whether
  * this process has it.
@@ -51,6 +61,7 @@ import labs.sandwich.puck.spi.Endpoint;
 final class KernelSwitch implements RouteSwitch {
     static final String TABLE = "puck";
     private static final String MAP = "routes";
+    private static final String DIRECT = "direct";
     private static final int FIRST_PORT = 10000;
     private static final Path LOCK = Path.of("/run/puck-routes.lock");
     private static final ReentrantLock IN_PROCESS = new ReentrantLock(); // a FileLock excludes other processes, not threads
@@ -64,7 +75,7 @@ final class KernelSwitch implements RouteSwitch {
 
     /**
      * @param caddyDir Caddy's directory: names this Caddy's routes in the shared map
-     * @param address  the address routes dial, an IPv4 address that is not loopback
+     * @param address  the address Caddy dials from, an IPv4 address that is not loopback
      */
     KernelSwitch(Path caddyDir, String address) {
         this.owner = owner(caddyDir);
@@ -112,122 +123,238 @@ final class KernelSwitch implements RouteSwitch {
     }
 
     @Override
-    public String point(String key, Endpoint target, boolean activator) {
-        String to = ipv4(target.host(), "target").getHostAddress() + " . " + target.port();
+    public String point(String key, Route route) {
+        Endpoint target = route.target();
+        String to = ipv4(target.host(), "target").getHostAddress();
         String name = name(key);
+        String sleeper = owner + "@" + route.sprite() + ":" + route.port();
         return locked(() -> {
-            List<Element> all = elements();
-            Optional<Element> mine = all.stream().filter(e -> e.name().equals(name)).findFirst();
-            int port = mine.filter(e -> e.address().equals(address)).map(Element::port).orElseGet(() -> free(all));
-            StringBuilder batch = new StringBuilder();
-            if (all.isEmpty()) {
-                batch.append(table());
+            State now = State.read();
+            StringBuilder batch = new StringBuilder(table(now.isEmpty()));
+            batch.append("add element ip " + TABLE + " sources { " + address + " }\n");
+            addressOnLoopback("add", address); // Caddy dials from it, whichever way its routes go
+            Optional<Element> viaSwitch = now.routes().stream().filter(e -> e.name().equals(name)).findFirst();
+            Optional<Registration> direct = now.direct().stream().filter(r -> r.name().equals(name)).findFirst();
+            if (viaSwitch.isPresent()) { // a route that dials the switch address keeps dialling it
+                Element e = viaSwitch.get();
+                remove(batch, e);
+                return viaSwitch(batch, e.port(), name, to, target.port(), route.activator());
             }
-            mine.ifPresent(e -> batch.append("delete element ip " + TABLE + " " + MAP + " { " + e.address() + " . " + e.port() + " }\n"));
-            batch.append("add element ip " + TABLE + " " + MAP + " { " + address + " . " + port + " comment \"" + name + "\" : " + to + " }\n");
-            addressOnLoopback("add", address);
+            if (route.activator()) {
+                if (direct.isEmpty()) { // its sprite's address is not known: the switch address, a port of its own
+                    return viaSwitch(batch, free(now), name, to, target.port(), false);
+                }
+                Registration r = direct.get();
+                now.at(r.address(), r.port()).ifPresent(e -> remove(batch, e));
+                batch.append(add(r.address(), r.port(), sleeper, to, target.port()));
+                run(List.of("nft", "-f", "-"), batch.toString());
+                cut(List.of("src", address, "dst", r.address(), "dport", "=", Integer.toString(r.port())));
+                return r.address() + ":" + r.port();
+            }
+            Optional<Element> sleeping = now.at(to, target.port());
+            if (sleeping.isPresent() && !sleeping.get().name().equals(sleeper)) {
+                // another sprite sleeps at this address (this one took it over): the sleeper's route must keep leading to the activator
+                direct.ifPresent(r -> unregister(batch, r, now));
+                return viaSwitch(batch, free(now), name, to, target.port(), false);
+            }
+            if (direct.isPresent() && !(direct.get().address().equals(to) && direct.get().port() == target.port())) {
+                unregister(batch, direct.get(), now); // the sprite woke at another address: the route's config changes
+                direct = Optional.empty();
+            }
+            if (direct.isEmpty()) {
+                batch.append("add element ip " + TABLE + " " + DIRECT + " { " + to + " . " + target.port() + " . " + freeId(now)
+                        + " comment \"" + name + "\" }\n");
+            }
+            sleeping.ifPresent(e -> remove(batch, e)); // awake: nothing in the way
             run(List.of("nft", "-f", "-"), batch.toString());
-            if (activator) {
-                run(List.of("ss", "-K", "-t", "-n", "dst", address, "dport", "=", Integer.toString(port)), null);
-            }
-            return address + ":" + port;
+            return to + ":" + target.port();
         });
+    }
+
+    /** Finishes {@code batch} with a route through the switch address's {@code port} to {@code to}; @return what the route dials */
+    private String viaSwitch(StringBuilder batch, int port, String name, String to, int toPort, boolean activator) {
+        batch.append(add(address, port, name, to, toPort));
+        run(List.of("nft", "-f", "-"), batch.toString());
+        if (activator) {
+            cut(List.of("src", address, "dst", address, "dport", "=", Integer.toString(port)));
+        }
+        return address + ":" + port;
+    }
+
+    /** Cuts this machine's TCP connections that match an {@code ss} filter. */
+    private static void cut(List<String> filter) {
+        List<String> argv = new ArrayList<>(List.of("ss", "-K", "-t", "-n"));
+        argv.addAll(filter);
+        run(argv, null);
+    }
+
+    private static String add(String address, int port, String name, String to, int toPort) {
+        return "add element ip " + TABLE + " " + MAP + " { " + address + " . " + port + " comment \"" + name + "\" : " + to + " . " + toPort + " }\n";
+    }
+
+    private static void remove(StringBuilder batch, Element e) {
+        batch.append("delete element ip " + TABLE + " " + MAP + " { " + e.address() + " . " + e.port() + " }\n");
+    }
+
+    /** Forgets a registration, and its sprite's sleeping element unless another route of this sprite's port is registered. */
+    private static void unregister(StringBuilder batch, Registration r, State now) {
+        batch.append("delete element ip " + TABLE + " " + DIRECT + " { " + r.address() + " . " + r.port() + " . " + r.id() + " }\n");
+        boolean shared = now.direct().stream().anyMatch(o -> o != r && o.address().equals(r.address()) && o.port() == r.port());
+        if (!shared) {
+            now.at(r.address(), r.port()).ifPresent(e -> remove(batch, e));
+        }
     }
 
     @Override
     public Optional<String> target(String key) {
         String name = name(key);
-        return locked(() -> elements().stream().filter(e -> e.name().equals(name)).findFirst().map(Element::target));
+        return locked(() -> {
+            State now = State.read();
+            Optional<String> viaSwitch = now.routes().stream().filter(e -> e.name().equals(name)).findFirst().map(Element::target);
+            return viaSwitch.or(() -> now.direct().stream().filter(r -> r.name().equals(name)).findFirst()
+                    .map(r -> now.at(r.address(), r.port()).map(Element::target).orElse(r.address() + ":" + r.port())));
+        });
+    }
+
+    @Override
+    public Optional<String> source() {
+        return Optional.of(address);
     }
 
     @Override
     public void remove(String key) {
         String name = name(key);
-        removeWhere(e -> e.name().equals(name));
+        removeWhere(name::equals);
     }
 
     @Override
     public String kind() {
-        return "kernel (nftables table ip " + TABLE + ", routes dial " + address + ")";
+        return "kernel (nftables table ip " + TABLE + ", Caddy dials from " + address + ")";
     }
 
     /** @param caddyDir a Caddy's directory: every route it had is forgotten (for tests, whose Caddy goes with them) */
     static void forget(Path caddyDir) {
         if (usable()) {
             String prefix = owner(caddyDir);
-            removeWhere(e -> e.name().startsWith(prefix));
+            removeWhere(name -> name.startsWith(prefix));
         }
     }
 
-    private static void removeWhere(Predicate<Element> gone) {
+    /** Removes the routes whose names match, and a sleeping sprite's element once no registered route leads to it. */
+    private static void removeWhere(Predicate<String> gone) {
         locked(() -> {
-            List<Element> all = elements();
-            List<Element> remove = all.stream().filter(gone).toList();
-            if (remove.isEmpty()) {
+            State now = State.read();
+            List<Element> routes = now.routes().stream().filter(e -> gone.test(e.name())).toList();
+            List<Registration> direct = now.direct().stream().filter(r -> gone.test(r.name())).toList();
+            List<Registration> staying = now.direct().stream().filter(r -> !direct.contains(r)).toList();
+            List<Element> sleepers = now.routes().stream().filter(e -> e.name().contains("@") && !routes.contains(e)
+                    && staying.stream().noneMatch(r -> r.address().equals(e.address()) && r.port() == e.port())).toList();
+            if (routes.isEmpty() && direct.isEmpty() && sleepers.isEmpty()) {
                 return null;
             }
-            if (remove.size() == all.size()) { // the last routes: the table and their addresses go too
+            if (routes.size() + sleepers.size() == now.routes().size() && staying.isEmpty()) { // the last routes: the table and the addresses go too
                 run(List.of("nft", "delete", "table", "ip", TABLE), null);
-                remove.stream().map(Element::address).distinct().forEach(a -> addressOnLoopback("del", a));
+                now.sources().forEach(a -> addressOnLoopback("del", a));
                 return null;
             }
             StringBuilder batch = new StringBuilder();
-            remove.forEach(e -> batch.append("delete element ip " + TABLE + " " + MAP + " { " + e.address() + " . " + e.port() + " }\n"));
+            routes.forEach(e -> remove(batch, e));
+            sleepers.forEach(e -> remove(batch, e));
+            direct.forEach(r -> batch.append("delete element ip " + TABLE + " " + DIRECT + " { " + r.address() + " . " + r.port() + " . " + r.id() + " }\n"));
             run(List.of("nft", "-f", "-"), batch.toString());
             return null;
         });
     }
 
-    private static String table() {
+    /** @param empty whether the table has no routes (or is not there): its rule is then (re)written */
+    private static String table(boolean empty) {
         return "add table ip " + TABLE + "\n"
                 + "add map ip " + TABLE + " " + MAP + " { type ipv4_addr . inet_service : ipv4_addr . inet_service ; }\n"
+                + "add set ip " + TABLE + " " + DIRECT + " { type ipv4_addr . inet_service . mark ; }\n"
+                + "add set ip " + TABLE + " sources { type ipv4_addr ; }\n"
                 + "add chain ip " + TABLE + " output { type nat hook output priority dstnat ; policy accept ; }\n"
-                + "flush chain ip " + TABLE + " output\n" // an empty table left by hand keeps one rule, not two
-                + "add rule ip " + TABLE + " output dnat ip to ip daddr . tcp dport map @" + MAP + "\n";
+                + (empty ? "flush chain ip " + TABLE + " output\n" // an empty table left by hand keeps one rule, not two
+                        + "add rule ip " + TABLE + " output ip saddr @sources dnat ip to ip daddr . tcp dport map @" + MAP + "\n" : "");
     }
 
-    /** One route: the port it dials on the switch address, and where that leads. */
+    /** A map element: connections from Caddy to {@code address:port} go to {@code target}. */
     private record Element(String address, int port, String name, String target) {}
 
-    /** @return every route in the map, empty if there is no table */
-    private static List<Element> elements() {
-        String json;
-        try {
-            json = run(List.of("nft", "-j", "list", "map", "ip", TABLE, MAP), null);
-        } catch (BackendException e) {
-            if (e.getMessage().contains("No such file or directory")) {
-                return List.of();
-            }
-            throw e;
+    /** A route that dials its sprite's address, {@code address:port}; {@code id} tells routes to the same address apart. */
+    private record Registration(String address, int port, long id, String name) {}
+
+    /** The table's contents: the map's elements, the registered routes, the addresses Caddys dial from. */
+    private record State(List<Element> routes, List<Registration> direct, List<String> sources) {
+        boolean isEmpty() {
+            return routes.isEmpty() && direct.isEmpty();
         }
-        List<Element> out = new ArrayList<>();
-        try {
-            for (JsonNode item : JSON.readTree(json).path("nftables")) {
-                for (JsonNode pair : item.path("map").path("elem")) {
-                    JsonNode key = pair.get(0).path("elem");
-                    JsonNode concat = key.path("val").path("concat");
-                    JsonNode to = pair.get(1).path("concat");
-                    out.add(new Element(concat.get(0).asText(), concat.get(1).asInt(), key.path("comment").asText(""),
-                            to.get(0).asText() + ":" + to.get(1).asInt()));
+
+        Optional<Element> at(String address, int port) {
+            return routes.stream().filter(e -> e.address().equals(address) && e.port() == port).findFirst();
+        }
+
+        /** @return the table as it is now; empty if there is none */
+        static State read() {
+            String json;
+            try {
+                json = run(List.of("nft", "-j", "list", "table", "ip", TABLE), null);
+            } catch (BackendException e) {
+                if (e.getMessage().contains("No such file or directory")) {
+                    return new State(List.of(), List.of(), List.of());
                 }
+                throw e;
             }
-        } catch (IOException | RuntimeException e) {
-            throw new BackendException("caddy", null, 0, "cannot read nftables' map ip " + TABLE + " " + MAP + ": " + e.getMessage(),
-                    "Inspect it with `nft list table ip " + TABLE + "`; deleting the table (`nft delete table ip " + TABLE + "`) makes Puck re-create it "
-                            + "on the next expose.", e);
+            List<Element> routes = new ArrayList<>();
+            List<Registration> direct = new ArrayList<>();
+            List<String> sources = new ArrayList<>();
+            try {
+                for (JsonNode item : JSON.readTree(json).path("nftables")) {
+                    for (JsonNode pair : item.path("map").path("elem")) {
+                        JsonNode key = pair.get(0).path("elem");
+                        JsonNode concat = key.path("val").path("concat");
+                        JsonNode to = pair.get(1).path("concat");
+                        routes.add(new Element(concat.get(0).asText(), concat.get(1).asInt(), key.path("comment").asText(""),
+                                to.get(0).asText() + ":" + to.get(1).asInt()));
+                    }
+                    JsonNode set = item.path("set");
+                    for (JsonNode elem : set.path("elem")) {
+                        if (set.path("name").asText().equals(DIRECT)) {
+                            JsonNode concat = elem.has("elem") ? elem.path("elem").path("val").path("concat") : elem.path("concat");
+                            direct.add(new Registration(concat.get(0).asText(), concat.get(1).asInt(), concat.get(2).asLong(),
+                                    elem.path("elem").path("comment").asText("")));
+                        } else {
+                            sources.add(elem.asText());
+                        }
+                    }
+                }
+            } catch (IOException | RuntimeException e) {
+                throw new BackendException("caddy", null, 0, "cannot read nftables' table ip " + TABLE + ": " + e.getMessage(),
+                        "Inspect it with `nft list table ip " + TABLE + "`; deleting the table (`nft delete table ip " + TABLE + "`) makes Puck re-create "
+                                + "it on the next expose.", e);
+            }
+            return new State(routes, direct, sources);
         }
-        return out;
     }
 
-    private int free(List<Element> all) {
+    private int free(State now) {
         for (int port = FIRST_PORT; port <= 65535; port++) {
-            int p = port;
-            if (all.stream().noneMatch(e -> e.address().equals(address) && e.port() == p)) {
+            if (now.at(address, port).isEmpty()) {
                 return port;
             }
         }
         throw new BackendException("caddy", null, 0, "every port of the route switch's address " + address + " has a route.",
                 "Withdraw exposures you no longer need (`puck expose <sprite> <port> --withdraw`).", null);
+    }
+
+    private static long freeId(State now) {
+        long id = 1;
+        while (true) {
+            long i = id;
+            if (now.direct().stream().noneMatch(r -> r.id() == i)) {
+                return id;
+            }
+            id++;
+        }
     }
 
     /** Adds or deletes an address on lo; one that is there already (add) or gone (del) is fine. */

@@ -6,22 +6,26 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.IOException;
 import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import labs.sandwich.puck.api.ExposureMode;
 import labs.sandwich.puck.api.InvalidSpecException;
 import labs.sandwich.puck.spi.Endpoint;
+import labs.sandwich.puck.spi.Route;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The two route switches against the real kernel and file system: what a route dials stays the
- * same while where it leads changes, a switch to the activator cuts connections still open to
- * the sprite, and the kernel switch's table and address go with its last route. Two local
- * listeners stand for a sprite and the activator.
+ * same while where it leads changes, a switch to the activator cuts Caddy's connections still
+ * open to the sprite (and only Caddy's), and the kernel switch's table and address go with its
+ * last route. Local listeners stand for sprites and the activator; a socket bound to the switch
+ * address stands for Caddy.
  */
 class RouteSwitchTest {
     private static final String ADDRESS = "198.19.0.1";
@@ -36,29 +40,77 @@ class RouteSwitchTest {
     }
 
     @Test
-    void theKernelSwitchLeadsNewConnectionsToTheTargetAndCutsTheSpritesOnesOnTheWayToTheActivator() throws Exception {
+    void anAwakeRouteDialsItsSpriteAndOnlyCaddysConnectionsAreSentToTheActivatorWhileItSleeps() throws Exception {
         assumeTrue(KernelSwitch.usable(), "needs root: nftables, ip and ss -K");
         try (ServerSocket sprite = listener(); ServerSocket activator = listener()) {
             KernelSwitch routes = new KernelSwitch(tmp.resolve("a"), ADDRESS);
-            String dial = routes.point("web-8080", endpoint(sprite), false);
-            assertThat(dial).startsWith(ADDRESS + ":");
-            assertThat(routes.target("web-8080")).contains("127.0.0.1:" + sprite.getLocalPort());
+            assertThat(routes.source()).contains(ADDRESS);
+            String dial = routes.point("web-8080", route("web", sprite, false));
+            assertThat(dial).as("awake when published: the route dials the sprite itself").isEqualTo("127.0.0.1:" + sprite.getLocalPort());
+            assertThat(routes.target("web-8080")).contains(dial);
 
-            try (Socket pooled = connect(dial); Socket atSprite = sprite.accept()) {
-                assertThat(atSprite.getLocalPort()).as("the route's address leads to the sprite").isEqualTo(sprite.getLocalPort());
-                assertThat(routes.point("web-8080", endpoint(activator), true)).as("the route dials the same whatever its target").isEqualTo(dial);
+            try (Socket pooled = fromCaddy(dial); Socket atSprite = sprite.accept(); Socket other = new Socket("127.0.0.1", sprite.getLocalPort());
+                    Socket otherAtSprite = sprite.accept()) {
+                assertThat(routes.point("web-8080", route("web", activator, true))).as("the route dials the same whatever its target").isEqualTo(dial);
+                assertThat(routes.target("web-8080")).contains("127.0.0.1:" + activator.getLocalPort());
                 pooled.setSoTimeout(5000);
-                assertThatThrownBy(() -> pooled.getInputStream().read()).as("a connection still open to the sleeping sprite is cut")
+                assertThatThrownBy(() -> pooled.getInputStream().read()).as("Caddy's connection still open to the sleeping sprite is cut")
                         .isInstanceOf(IOException.class).hasMessageContaining("abort");
+                other.getOutputStream().write('o');
+                assertThat(otherAtSprite.getInputStream().read()).as("another program's connection to the sprite is left alone").isEqualTo('o');
+                try (Socket another = new Socket("127.0.0.1", sprite.getLocalPort()); Socket at = sprite.accept()) {
+                    assertThat(at.getLocalPort()).as("and only Caddy's new connections are steered").isEqualTo(sprite.getLocalPort());
+                }
             }
-            try (Socket toActivator = connect(dial); Socket atActivator = activator.accept()) {
-                assertThat(atActivator.getLocalPort()).as("a new connection reaches the activator").isEqualTo(activator.getLocalPort());
-                assertThat(routes.point("web-8080", endpoint(sprite), false)).isEqualTo(dial);
+            try (Socket toActivator = fromCaddy(dial); Socket atActivator = activator.accept()) {
+                assertThat(atActivator.getLocalPort()).as("Caddy's new connection reaches the activator").isEqualTo(activator.getLocalPort());
+                assertThat(routes.point("web-8080", route("web", sprite, false))).isEqualTo(dial);
                 toActivator.getOutputStream().write('x');
                 assertThat(atActivator.getInputStream().read()).as("the switch back to the sprite leaves the activator's connection alone").isEqualTo('x');
-                try (Socket again = connect(dial); Socket atSprite = sprite.accept()) {
+                try (Socket again = fromCaddy(dial); Socket atSprite = sprite.accept()) {
                     assertThat(atSprite.getLocalPort()).isEqualTo(sprite.getLocalPort());
                 }
+            }
+            assertThat(routes.point("web-8080", route("web", activator, true))).isEqualTo(dial);
+            assertThat(new KernelSwitch(tmp.resolve("a"), ADDRESS).point("web-8080", route("web", activator, true)))
+                    .as("published again while it sleeps (Caddy restarted): still the sprite's address").isEqualTo(dial);
+        }
+    }
+
+    @Test
+    void aRouteFirstPublishedWhileItsSpriteSleepsDialsTheSwitchAddressFromThenOn() throws Exception {
+        assumeTrue(KernelSwitch.usable(), "needs root: nftables, ip and ss -K");
+        try (ServerSocket sprite = listener(); ServerSocket activator = listener()) {
+            KernelSwitch routes = new KernelSwitch(tmp.resolve("a"), ADDRESS);
+            String dial = routes.point("web-8080", route("web", activator, true));
+            assertThat(dial).as("its address unknown: a port of the switch address").startsWith(ADDRESS + ":");
+            try (Socket c = fromCaddy(dial); Socket at = activator.accept()) {
+                assertThat(at.getLocalPort()).isEqualTo(activator.getLocalPort());
+            }
+            assertThat(routes.point("web-8080", route("web", sprite, false))).as("awake, it keeps what it dials: no config change").isEqualTo(dial);
+            try (Socket pooled = fromCaddy(dial); Socket at = sprite.accept()) {
+                assertThat(at.getLocalPort()).isEqualTo(sprite.getLocalPort());
+                routes.point("web-8080", route("web", activator, true));
+                pooled.setSoTimeout(5000);
+                assertThatThrownBy(() -> pooled.getInputStream().read()).isInstanceOf(IOException.class).hasMessageContaining("abort");
+            }
+        }
+    }
+
+    @Test
+    void aSpriteAtTheAddressWhereAnotherSleepsNeverGetsTheSleepersRequests() throws Exception {
+        assumeTrue(KernelSwitch.usable(), "needs root: nftables, ip and ss -K");
+        try (ServerSocket address = listener(); ServerSocket activator = listener()) {
+            KernelSwitch routes = new KernelSwitch(tmp.resolve("a"), ADDRESS);
+            String sleepers = routes.point("old-8080", route("old", address, false));
+            routes.point("old-8080", route("old", activator, true));
+            String newcomers = routes.point("new-8080", route("new", address, false));
+            assertThat(newcomers).as("the newcomer's route goes through the switch address").startsWith(ADDRESS + ":");
+            try (Socket c = fromCaddy(sleepers); Socket at = activator.accept()) {
+                assertThat(at.getLocalPort()).as("the sleeper's route still leads to the activator").isEqualTo(activator.getLocalPort());
+            }
+            try (Socket c = fromCaddy(newcomers); Socket at = address.accept()) {
+                assertThat(at.getLocalPort()).as("the newcomer's leads to the newcomer").isEqualTo(address.getLocalPort());
             }
         }
     }
@@ -67,19 +119,24 @@ class RouteSwitchTest {
     void processesSharingACaddyShareItsRoutesAndTheLastRouteTakesTheTableAndAddressWithIt() throws Exception {
         assumeTrue(KernelSwitch.usable(), "needs root: nftables, ip and ss -K");
         assumeTrue(!tableExists(), "another Puck on this machine has routes in the kernel switch; the table would not go");
-        try (ServerSocket sprite = listener()) {
+        try (ServerSocket sprite = listener(); ServerSocket activator = listener()) {
             KernelSwitch one = new KernelSwitch(tmp.resolve("a"), ADDRESS);
             KernelSwitch sameCaddy = new KernelSwitch(tmp.resolve("a"), ADDRESS);
             KernelSwitch otherCaddy = new KernelSwitch(tmp.resolve("b"), ADDRESS);
-            String dial = one.point("web-8080", endpoint(sprite), false);
-            assertThat(sameCaddy.target("web-8080")).as("another process sharing the Caddy finds the route").contains("127.0.0.1:" + sprite.getLocalPort());
-            assertThat(sameCaddy.point("web-8080", endpoint(sprite), false)).as("and the same port for it").isEqualTo(dial);
-            String others = otherCaddy.point("web-8080", endpoint(sprite), false);
+            String dial = one.point("web-8080", route("web", activator, true));
+            assertThat(sameCaddy.target("web-8080")).as("another process sharing the Caddy finds the route").contains("127.0.0.1:" + activator.getLocalPort());
+            assertThat(sameCaddy.point("web-8080", route("web", sprite, false))).as("and the same port for it").isEqualTo(dial);
+            String others = otherCaddy.point("web-8080", route("web", activator, true));
             assertThat(others).as("another Caddy's route of the same name gets a port of its own").isNotEqualTo(dial);
+            one.point("web-80", route("web", sprite, false));
+            one.point("web-80", route("web", activator, true));
             assertThat(loopback()).contains(ADDRESS);
 
             one.remove("web-8080");
+            one.remove("web-80");
             assertThat(one.target("web-8080")).isEmpty();
+            assertThat(output(List.of("nft", "list", "table", "ip", KernelSwitch.TABLE))).as("the sleeping sprite's element went with its route")
+                    .doesNotContain("@web:");
             assertThat(otherCaddy.target("web-8080")).as("the other Caddy's route stays").isPresent();
             assertThat(tableExists()).isTrue();
             otherCaddy.remove("web-8080");
@@ -95,11 +152,11 @@ class RouteSwitchTest {
         assumeTrue(!tableExists(), "another Puck on this machine has routes in the kernel switch");
         try (ServerSocket sprite = listener()) {
             KernelSwitch routes = new KernelSwitch(tmp.resolve("a"), ADDRESS);
-            String dial = routes.point("web-8080", endpoint(sprite), false);
-            run(List.of("nft", "delete", "element", "ip", KernelSwitch.TABLE, "routes", "{ " + dial.replace(":", " . ") + " }"));
-            routes.point("web-8080", endpoint(sprite), false);
+            String dial = routes.point("web-8080", route("web", sprite, false));
+            run(List.of("nft", "delete", "element", "ip", KernelSwitch.TABLE, "direct", "{ " + dial.replace(":", " . ") + " . 1 }"));
+            routes.point("web-8080", route("web", sprite, false));
             assertThat(output(List.of("nft", "list", "chain", "ip", KernelSwitch.TABLE, "output")).split("dnat", -1)).as("one dnat rule").hasSize(2);
-            try (Socket c = connect(routes.point("web-8080", endpoint(sprite), false)); Socket atSprite = sprite.accept()) {
+            try (Socket c = fromCaddy(dial); Socket atSprite = sprite.accept()) {
                 assertThat(atSprite.getLocalPort()).isEqualTo(sprite.getLocalPort());
             }
             routes.remove("web-8080");
@@ -113,22 +170,23 @@ class RouteSwitchTest {
         assertThatThrownBy(() -> new KernelSwitch(tmp, "127.0.0.2")).isInstanceOf(InvalidSpecException.class).hasMessageContaining("loopback");
         assertThatThrownBy(() -> new KernelSwitch(tmp, "not-an-address.invalid")).isInstanceOf(InvalidSpecException.class).hasMessageContaining("IPv4");
         assertThatThrownBy(() -> new KernelSwitch(tmp, "198.19.0.300")).isInstanceOf(InvalidSpecException.class).hasMessageContaining("IPv4");
-        assertThatThrownBy(() -> new KernelSwitch(tmp, ADDRESS).point("web-8080", new Endpoint("localhost", 8080), false))
+        assertThatThrownBy(() -> new KernelSwitch(tmp, ADDRESS).point("web-8080", route("web", new Endpoint("localhost", 8080), false)))
                 .as("a name is never looked up").isInstanceOf(InvalidSpecException.class).hasMessageContaining("written out");
-        assertThatThrownBy(() -> new KernelSwitch(tmp, ADDRESS).point("web-8080", new Endpoint("::1", 8080), false))
+        assertThatThrownBy(() -> new KernelSwitch(tmp, ADDRESS).point("web-8080", route("web", new Endpoint("::1", 8080), false)))
                 .isInstanceOf(InvalidSpecException.class).hasMessageContaining("caddy.switch=file");
-        assertThatThrownBy(() -> new KernelSwitch(tmp, ADDRESS).point("web 8080\"", new Endpoint("127.0.0.1", 8080), false))
+        assertThatThrownBy(() -> new KernelSwitch(tmp, ADDRESS).point("web 8080\"", route("web", new Endpoint("127.0.0.1", 8080), false)))
                 .isInstanceOf(IllegalArgumentException.class);
     }
 
     @Test
     void theFileSwitchNamesAFileCaddyReadsAndReplacesItWhole() throws Exception {
         FileSwitch routes = new FileSwitch(tmp);
-        String dial = routes.point("web-8080", new Endpoint("10.89.0.5", 8080), false);
+        String dial = routes.point("web-8080", route("web", new Endpoint("10.89.0.5", 8080), false));
         Path file = tmp.resolve("upstreams/web-8080");
         assertThat(dial).isEqualTo("{file." + file + "}");
         assertThat(Files.readString(file)).isEqualTo("10.89.0.5:8080");
-        assertThat(routes.point("web-8080", new Endpoint("127.0.0.1", 41000), true)).isEqualTo(dial);
+        assertThat(routes.point("web-8080", route("web", new Endpoint("127.0.0.1", 41000), true))).isEqualTo(dial);
+        assertThat(routes.source()).as("Caddy dials from wherever it likes").isEmpty();
         assertThat(routes.target("web-8080")).contains("127.0.0.1:41000");
         try (var files = Files.list(tmp.resolve("upstreams"))) {
             assertThat(files.map(p -> p.getFileName().toString()).toList()).as("no temporary file left").containsExactly("web-8080");
@@ -142,13 +200,21 @@ class RouteSwitchTest {
         return new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
     }
 
-    private static Endpoint endpoint(ServerSocket s) {
-        return new Endpoint("127.0.0.1", s.getLocalPort());
+    private static Route route(String sprite, ServerSocket to, boolean activator) {
+        return route(sprite, new Endpoint("127.0.0.1", to.getLocalPort()), activator);
     }
 
-    private static Socket connect(String dial) throws IOException {
+    private static Route route(String sprite, Endpoint to, boolean activator) {
+        return new Route(sprite, 8080, to, ExposureMode.LOCAL, true, activator);
+    }
+
+    /** Connects as Caddy does: from the switch address. */
+    private static Socket fromCaddy(String dial) throws IOException {
         int colon = dial.lastIndexOf(':');
-        return new Socket(dial.substring(0, colon), Integer.parseInt(dial.substring(colon + 1)));
+        Socket s = new Socket();
+        s.bind(new InetSocketAddress(ADDRESS, 0));
+        s.connect(new InetSocketAddress(dial.substring(0, colon), Integer.parseInt(dial.substring(colon + 1))), 5000);
+        return s;
     }
 
     private static boolean tableExists() throws Exception {
