@@ -231,10 +231,11 @@ public final class NetworkBench {
                 + String.format(Locale.ROOT, "| first byte over raw TCP from a hibernated sprite (Puck's host port) | %.1f | %.1f | raw libpod restore | %.1f | %.1f | %.3f | ≤ 1.15 |%n",
                         Bench.pct(tcpFirstByte, 50), Bench.pct(tcpFirstByte, 95), Bench.pct(tcpRawRestore, 50), Bench.pct(tcpRawRestore, 95),
                         Bench.pct(tcpFirstByte, 50) / Bench.pct(tcpRawRestore, 50))
-                + "\nPuck's route dials a fixed address of its own, which an nftables map leads to the sprite or, while it sleeps, to the activator"
-                + " (the kernel route switch, docs/network.md), and sets the header naming the sprite for the activator; the bare route dials the"
-                + " sprite's address and sets nothing. The sprite's server in the first row answers each request on a new connection (HTTP/1.0), so"
-                + " every request pays for the kernel's rewrite of a new connection; the second row's keeps them open, as most servers do.\n"
+                + "\nPuck's route was published while the sprite ran, so it dials the sprite's address as the bare route does; it dials from"
+                + " Puck's switch address, where an nftables element sends its connections to the activator while the sprite sleeps (the kernel"
+                + " route switch, docs/network.md), and it sets the header naming the sprite for the activator. The bare route dials the same"
+                + " address from wherever Caddy likes and sets nothing. The sprite's server in the first row answers each request on a new"
+                + " connection (HTTP/1.0), so Caddy opens one per request; the second row's keeps them open, as most servers do.\n"
                 + "\nReproduce: `sudo bench/run [iterations]`.\n";
     }
 }

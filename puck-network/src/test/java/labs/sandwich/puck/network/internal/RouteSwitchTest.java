@@ -67,9 +67,7 @@ class RouteSwitchTest {
                 assertThat(routes.point("web-8080", route("web", sprite, false))).isEqualTo(dial);
                 toActivator.getOutputStream().write('x');
                 assertThat(atActivator.getInputStream().read()).as("the switch back to the sprite leaves the activator's connection alone").isEqualTo('x');
-                try (Socket again = fromCaddy(dial); Socket atSprite = sprite.accept()) {
-                    assertThat(atSprite.getLocalPort()).isEqualTo(sprite.getLocalPort());
-                }
+                assertLeadsTo(dial, sprite, "awake again: Caddy's new connection reaches the sprite");
             }
             assertThat(routes.point("web-8080", route("web", activator, true))).isEqualTo(dial);
             assertThat(new KernelSwitch(tmp.resolve("a"), ADDRESS).point("web-8080", route("web", activator, true)))
@@ -84,9 +82,7 @@ class RouteSwitchTest {
             KernelSwitch routes = new KernelSwitch(tmp.resolve("a"), ADDRESS);
             String dial = routes.point("web-8080", route("web", activator, true));
             assertThat(dial).as("its address unknown: a port of the switch address").startsWith(ADDRESS + ":");
-            try (Socket c = fromCaddy(dial); Socket at = activator.accept()) {
-                assertThat(at.getLocalPort()).isEqualTo(activator.getLocalPort());
-            }
+            assertLeadsTo(dial, activator, "asleep: Caddy's connection reaches the activator");
             assertThat(routes.point("web-8080", route("web", sprite, false))).as("awake, it keeps what it dials: no config change").isEqualTo(dial);
             try (Socket pooled = fromCaddy(dial); Socket at = sprite.accept()) {
                 assertThat(at.getLocalPort()).isEqualTo(sprite.getLocalPort());
@@ -106,12 +102,8 @@ class RouteSwitchTest {
             routes.point("old-8080", route("old", activator, true));
             String newcomers = routes.point("new-8080", route("new", address, false));
             assertThat(newcomers).as("the newcomer's route goes through the switch address").startsWith(ADDRESS + ":");
-            try (Socket c = fromCaddy(sleepers); Socket at = activator.accept()) {
-                assertThat(at.getLocalPort()).as("the sleeper's route still leads to the activator").isEqualTo(activator.getLocalPort());
-            }
-            try (Socket c = fromCaddy(newcomers); Socket at = address.accept()) {
-                assertThat(at.getLocalPort()).as("the newcomer's leads to the newcomer").isEqualTo(address.getLocalPort());
-            }
+            assertLeadsTo(sleepers, activator, "the sleeper's route still leads to the activator");
+            assertLeadsTo(newcomers, address, "the newcomer's leads to the newcomer");
         }
     }
 
@@ -156,9 +148,7 @@ class RouteSwitchTest {
             run(List.of("nft", "delete", "element", "ip", KernelSwitch.TABLE, "direct", "{ " + dial.replace(":", " . ") + " . 1 }"));
             routes.point("web-8080", route("web", sprite, false));
             assertThat(output(List.of("nft", "list", "chain", "ip", KernelSwitch.TABLE, "output")).split("dnat", -1)).as("one dnat rule").hasSize(2);
-            try (Socket c = fromCaddy(dial); Socket atSprite = sprite.accept()) {
-                assertThat(atSprite.getLocalPort()).isEqualTo(sprite.getLocalPort());
-            }
+            assertLeadsTo(dial, sprite, "the one rule still steers");
             routes.remove("web-8080");
             assertThat(tableExists()).isFalse();
         }
@@ -206,6 +196,13 @@ class RouteSwitchTest {
 
     private static Route route(String sprite, Endpoint to, boolean activator) {
         return new Route(sprite, 8080, to, ExposureMode.LOCAL, true, activator);
+    }
+
+    /** Asserts that a connection Caddy makes to {@code dial} reaches {@code to}. */
+    private static void assertLeadsTo(String dial, ServerSocket to, String why) throws IOException {
+        try (Socket c = fromCaddy(dial); Socket at = to.accept()) {
+            assertThat(at.getLocalPort()).as(why).isEqualTo(to.getLocalPort());
+        }
     }
 
     /** Connects as Caddy does: from the switch address. */
