@@ -1,15 +1,19 @@
 package labs.sandwich.puck.podman;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import labs.sandwich.puck.api.BackendException;
 import labs.sandwich.puck.api.DeletePolicy;
+import labs.sandwich.puck.api.ImageRef;
 import labs.sandwich.puck.api.SpriteInfo;
 import labs.sandwich.puck.api.SpriteSpec;
+import labs.sandwich.puck.api.SpriteState;
 import labs.sandwich.puck.podman.internal.PodmanClient;
 import labs.sandwich.puck.spi.SpriteRuntime;
 import labs.sandwich.puck.spi.Traffic;
@@ -110,6 +114,39 @@ class PodmanNetworkTest {
                     runtime.delete(n, DeletePolicy.PURGE);
                 }
             }
+        }
+    }
+
+    /**
+     * Podman frees a checkpointed container's address, and its allocator goes round the
+     * network's range, so a container created while a sprite sleeps can get the sprite's
+     * address; the restore then cannot take it back. Forced here with a static address.
+     */
+    @Test
+    @DisplayName("wake(): a sleeping sprite's address given to another container is named, nothing is lost, and it wakes once the address is free")
+    void aTakenAddressIsNamedAndTheSpriteWakesOnceItIsFree() throws Exception {
+        String name = "podlc-addr-" + Long.toHexString(System.nanoTime());
+        String taker = "podlc-taker-" + Long.toHexString(System.nanoTime());
+        runtime.create(SpriteSpec.named(name));
+        try {
+            PodmanTests.startCounter(runtime, name);
+            long before = PodmanTests.readCounter(runtime, name);
+            String ip = runtime.endpoint(name, 8080).host();
+            runtime.hibernate(name);
+            PodmanTests.run("podman", "run", "-d", "--name", taker, "--network", "puck", "--ip", ip, "--entrypoint", "sleep", ImageRef.DEFAULT.reference(), "infinity");
+
+            assertThatThrownBy(() -> runtime.wake(name)).isInstanceOf(BackendException.class)
+                    .hasMessageContaining("sleeps at its address " + ip).hasMessageContaining("container " + taker)
+                    .hasMessageContaining("still hibernated").hasMessageContaining("Stop or remove");
+            assertThat(runtime.inspect(name).orElseThrow().state()).isEqualTo(SpriteState.HIBERNATED);
+
+            PodmanTests.run("podman", "rm", "-f", "-t", "0", taker);
+            runtime.wake(name);
+            assertThat(runtime.endpoint(name, 8080).host()).isEqualTo(ip);
+            assertThat(PodmanTests.readCounter(runtime, name)).as("its memory came back").isEqualTo(before + 1);
+        } finally {
+            new ProcessBuilder("podman", "rm", "-f", "-t", "0", taker).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start().waitFor();
+            runtime.delete(name, DeletePolicy.PURGE);
         }
     }
 

@@ -373,6 +373,9 @@ public final class PodmanRuntime implements SpriteRuntime {
                 wakeFromArchive(sprite, archived.find(sprite).orElseThrow(() -> e));
                 return;
             } catch (BackendException e) {
+                addressTaken(sprite, e).ifPresent(taken -> {
+                    throw taken;
+                });
                 BackendException failure = criuFailure(sprite, "wake", e, keepRestoreLog(sprite));
                 // A failed restore leaves the checkpoint as it was (the sprite is still HIBERNATED, or inState had said
                 // otherwise): one more try rides out a passing cause; the first failure's log is kept.
@@ -455,6 +458,36 @@ public final class PodmanRuntime implements SpriteRuntime {
                     "Nothing was deleted: the sprite stays ARCHIVED in " + tar + ", its volumes as they were."), restoreLog);
         }
         archived.delete(sprite);
+    }
+
+    private static final java.util.regex.Pattern ADDRESS_TAKEN = java.util.regex.Pattern.compile(
+            "requested ip address (\\S+) is already allocated to container ID ([0-9a-f]{12,64})");
+
+    /**
+     * A restore in place takes the sprite's own address back (its open connections are bound to
+     * it), but Podman frees a checkpointed container's address, and its allocator, which goes
+     * round the network's range, may give it to a container created meanwhile. Podman's answer
+     * names only an address and an id; this says whose, and that nothing was lost.
+     *
+     * @return the error to throw instead of {@code e}, if {@code e} is that refusal
+     */
+    private Optional<BackendException> addressTaken(String sprite, BackendException e) {
+        var m = ADDRESS_TAKEN.matcher(e.problem());
+        if (!m.find()) {
+            return Optional.empty();
+        }
+        String holder = m.group(2).substring(0, 12);
+        try {
+            InspectContainer c = client.containers().containerInspect(m.group(2));
+            String taker = c.getConfig() != null && c.getConfig().getLabels() != null ? c.getConfig().getLabels().get(SPRITE) : null;
+            holder = taker != null ? "sprite " + taker + " (container " + c.getName() + ")" : "container " + c.getName();
+        } catch (ApiException gone) {
+            // removed meanwhile: the id is all there is, and a retry may now succeed
+        }
+        return Optional.of(new BackendException(NAME, sprite, e.status(), "wake failed: " + sprite + " sleeps at its address " + m.group(1) + " on the "
+                + BridgeKeeper.NETWORK + " network, and Podman gave that address to " + holder + " while it slept; Podman restores a sprite only at its own "
+                + "address.", "Nothing was changed: " + sprite + " is still hibernated, with its memory and files. Stop or remove " + holder
+                + " (or hibernate it), then wake " + sprite + " again.", e));
     }
 
     /**
