@@ -206,7 +206,7 @@ class CaddyIngressTest {
         puck.get(other).hibernate();
         Http.Response injected = Http.request(http, host(web), "GET", "/", null, Map.of("X-Puck-Wake", other + ":8080"));
         assertThat(injected.status()).isEqualTo(200);
-        assertThat(puck.get(other).state()).as("a client's wake header is replaced by Caddy's").isEqualTo(SpriteState.HIBERNATED);
+        assertThat(puck.get(other).state()).as("a client's wake header is removed by Caddy").isEqualTo(SpriteState.HIBERNATED);
 
         try (Exposure nobody = puck.get(other).expose(9999)) {
             Http.Response silent = Http.get(http, "9999-" + host(other), "/");
@@ -216,11 +216,9 @@ class CaddyIngressTest {
         }
         assertThat(Http.get(http, "9999-" + host(other), "/").status()).as("withdrawn").isEqualTo(404);
 
-        try (Socket direct = new Socket("127.0.0.1", activatorPort())) {
-            direct.getOutputStream().write(("GET / HTTP/1.1\r\nHost: " + host(web) + "\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
-            assertThat(new String(direct.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1)).as("the activator without the ingress's header")
-                    .startsWith("HTTP/1.1 400");
-        }
+        assertThat(toActivator("GET / HTTP/1.1\r\n\r\n")).as("the activator asked for no route").startsWith("HTTP/1.1 400");
+        assertThat(toActivator("GET / HTTP/1.1\r\nHost: nosuch-" + tag + ".localhost\r\n\r\n")).as("the activator asked for a name nobody exposes")
+                .startsWith("HTTP/1.1 404").contains("No sprite is exposed at nosuch-" + tag + ".localhost");
     }
 
     @Test
@@ -254,6 +252,14 @@ class CaddyIngressTest {
 
     private String caddyConfig() throws IOException {
         return new labs.sandwich.puck.network.internal.CaddyAdmin(caddyDir.resolve("admin.sock")).call("GET", "/config/", null).body();
+    }
+
+    /** @return the activator's whole answer to a request sent to it straight */
+    private String toActivator(String request) throws Exception {
+        try (Socket direct = new Socket("127.0.0.1", activatorPort())) {
+            direct.getOutputStream().write(request.getBytes(StandardCharsets.ISO_8859_1));
+            return new String(direct.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
+        }
     }
 
     private int activatorPort() throws Exception {

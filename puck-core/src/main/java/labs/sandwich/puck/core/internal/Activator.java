@@ -10,8 +10,10 @@ import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
+import labs.sandwich.puck.api.ExposureMode;
 import labs.sandwich.puck.api.Names;
 import labs.sandwich.puck.api.PuckException;
 import labs.sandwich.puck.spi.Endpoint;
@@ -20,8 +22,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Answers requests for sleeping sprites. The ingress routes them here with the
- * {@value Route#WAKE_HEADER} header; the activator holds the connection, wakes the sprite
+ * Answers requests for sleeping sprites. The ingress routes them here, and the route names the
+ * sprite: the Caddy ingress's by the Host it matched ({@code <name>.localhost},
+ * {@code <port>-<name>.localhost}; it removes a client's {@value Route#WAKE_HEADER}), an ingress
+ * whose names say nothing by setting that header. The activator holds the connection, wakes the sprite
  * (single-flight, through the engine), connects to it and then passes the bytes through both
  * ways, so GET, POST bodies, websockets and server-sent events all work on the first request.
  * The first request is forwarded with {@code Connection: close} (unless it upgrades), so the
@@ -31,6 +35,7 @@ import org.slf4j.LoggerFactory;
 public final class Activator implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Activator.class);
     private static final int MAX_HEAD = 64 * 1024;
+    private static final String LOCALHOST = ".localhost";
     private static final Duration CONNECT_PATIENCE = Duration.ofSeconds(30);
 
     private final Engine engine;
@@ -79,13 +84,18 @@ public final class Activator implements AutoCloseable {
                 return;
             }
             String text = new String(head, StandardCharsets.ISO_8859_1);
-            Optional<String[]> target = wakeHeader(text);
+            Optional<String> host = header(text, "Host").map(h -> h.toLowerCase(Locale.ROOT));
+            Optional<Target> target = wakeHeader(text).or(() -> host.flatMap(h -> fromHost(h, sprite -> engine.store().exposures(sprite))));
             if (target.isEmpty()) {
-                answer(client, 400, "Bad request", "This address serves Puck's sleeping sprites through its ingress only.");
+                if (host.filter(h -> h.replaceFirst(":\\d+$", "").endsWith(LOCALHOST)).isPresent()) {
+                    answer(client, 404, "Not found", "No sprite is exposed at " + host.get() + ". List them with `puck list`.");
+                } else {
+                    answer(client, 400, "Bad request", "This address serves Puck's sleeping sprites through its ingress only.");
+                }
                 return;
             }
-            String sprite = target.get()[0];
-            int port = Integer.parseInt(target.get()[1]);
+            String sprite = target.get().sprite();
+            int port = target.get().port();
             if (engine.store().exposures(sprite).stream().noneMatch(e -> e.port() == port)) {
                 answer(client, 404, "Not found", "No sprite '" + sprite + "' exposes port " + port + ".");
                 return;
@@ -136,18 +146,50 @@ public final class Activator implements AutoCloseable {
         throw new IOException("request head longer than " + MAX_HEAD + " bytes");
     }
 
-    /** @return sprite and port from the ingress's header, validated */
-    static Optional<String[]> wakeHeader(String head) {
+    /** Which sprite and port a request is for. */
+    record Target(String sprite, int port) {}
+
+    /** @return the value of a request header, the first if repeated */
+    static Optional<String> header(String head, String name) {
         for (String line : head.split("\r\n")) {
             int colon = line.indexOf(':');
-            if (colon > 0 && line.substring(0, colon).strip().equalsIgnoreCase(Route.WAKE_HEADER)) {
-                String[] v = line.substring(colon + 1).strip().split(":");
-                if (v.length == 2 && validName(v[0]) && v[1].matches("\\d{1,5}") && Integer.parseInt(v[1]) <= 65535) {
-                    return Optional.of(v);
-                }
+            if (colon > 0 && line.substring(0, colon).strip().equalsIgnoreCase(name)) {
+                return Optional.of(line.substring(colon + 1).strip());
             }
         }
         return Optional.empty();
+    }
+
+    /** @return sprite and port from the ingress's header, validated */
+    static Optional<Target> wakeHeader(String head) {
+        return header(head, Route.WAKE_HEADER).map(v -> v.split(":")).filter(v -> v.length == 2 && validName(v[0]) && v[1].matches("\\d{1,5}")
+                && Integer.parseInt(v[1]) <= 65535).map(v -> new Target(v[0], Integer.parseInt(v[1])));
+    }
+
+    /**
+     * The sprite and port of a name the Caddy ingress routes: {@code <port>-<name>.localhost},
+     * or {@code <name>.localhost} for the sprite's primary port. Caddy matched the request's
+     * Host to send it here, so the Host names the route.
+     *
+     * @param host      the Host header, lower case, perhaps with a port
+     * @param exposures a sprite's exposures
+     * @return the route's sprite and port, if a locally exposed port has that name
+     */
+    static Optional<Target> fromHost(String host, java.util.function.Function<String, List<StateStore.Exposed>> exposures) {
+        String name = host.replaceFirst(":\\d+$", "");
+        if (!name.endsWith(LOCALHOST) || name.length() == LOCALHOST.length()) {
+            return Optional.empty();
+        }
+        String label = name.substring(0, name.length() - LOCALHOST.length());
+        var numbered = java.util.regex.Pattern.compile("(\\d{1,5})-(.+)").matcher(label);
+        if (numbered.matches() && validName(numbered.group(2))) {
+            int port = Integer.parseInt(numbered.group(1));
+            if (exposures.apply(numbered.group(2)).stream().anyMatch(e -> e.port() == port && e.mode() == ExposureMode.LOCAL)) {
+                return Optional.of(new Target(numbered.group(2), port));
+            }
+        }
+        return validName(label) ? exposures.apply(label).stream().filter(e -> e.primary() && e.mode() == ExposureMode.LOCAL).findFirst()
+                .map(e -> new Target(label, e.port())) : Optional.empty();
     }
 
     private static boolean validName(String name) {

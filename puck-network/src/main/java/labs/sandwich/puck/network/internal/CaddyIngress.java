@@ -213,20 +213,27 @@ public final class CaddyIngress implements Ingress {
             hosts.add(route.sprite() + ".localhost");
         }
         hosts.add(route.port() + "-" + route.sprite() + ".localhost");
-        handle(r.putArray("handle"), dial, route);
+        handle(r.putArray("handle"), dial, route, true);
         return r;
     }
 
     /**
-     * The route's proxy: to what the switch gave it to dial, with the header naming the sprite for
-     * the activator. The header is set (a client's own value is replaced) on every request, awake
-     * or not: the route is the same either way.
+     * The route's proxy: to what the switch gave it to dial. The activator needs to know which
+     * sprite a request is for: a {@code .localhost} route's Host says so (Caddy matched it), and
+     * the route only removes a client's {@value Route#WAKE_HEADER}, so the sprite gets the request
+     * as the client sent it; a server of its own ({@code named} false) sets that header on every
+     * request, awake or not: the route is the same either way.
      */
-    private void handle(ArrayNode handle, String dial, Route route) {
+    private void handle(ArrayNode handle, String dial, Route route, boolean named) {
         // Server-sent events flow as sent without a flush_interval: Caddy flushes text/event-stream at once by itself.
         ObjectNode proxy = handle.addObject().put("handler", "reverse_proxy")
                 .put("stream_close_delay", "24h"); // a config change (an exposure added) would otherwise close every open websocket
-        proxy.putObject("headers").putObject("request").putObject("set").putArray(Route.WAKE_HEADER).add(route.sprite() + ":" + route.port());
+        ObjectNode request = proxy.putObject("headers").putObject("request");
+        if (named) {
+            request.putArray("delete").add(Route.WAKE_HEADER);
+        } else {
+            request.putObject("set").putArray(Route.WAKE_HEADER).add(route.sprite() + ":" + route.port());
+        }
         proxy.putArray("upstreams").addObject().put("dial", dial);
         routes.source().ifPresent(source -> proxy.putObject("transport").put("protocol", "http").put("local_address", source));
     }
@@ -273,7 +280,7 @@ public final class CaddyIngress implements Ingress {
         ObjectNode server = JSON.createObjectNode();
         server.putArray("listen").add("127.0.0.1:" + port); // loopback always: only tailscaled on this machine connects
         server.putObject("automatic_https").put("disable", true);
-        handle(server.putArray("routes").addObject().put("terminal", true).putArray("handle"), dial, route);
+        handle(server.putArray("routes").addObject().put("terminal", true).putArray("handle"), dial, route, false);
         if (!server.equals(current("/config/apps/http/servers/" + id))) {
             call("POST", "/config/apps/http/servers/" + id, server.toString(), -1, null); // POST sets or replaces a key
         }

@@ -52,12 +52,13 @@ class CaddySwitchTest {
             ingress.publish(route(sprite, false));
             String config = config(dir);
             for (int i = 0; i < 2; i++) {
-                assertThat(get(http, "web.localhost")).as("awake: the sprite answers").isEqualTo("sprite web:8080");
+                assertThat(get(http, "web.localhost")).as("awake: the sprite answers, and gets no wake header").isEqualTo("sprite -");
                 ingress.publish(route(activator, true));
-                assertThat(get(http, "web.localhost")).as("asleep: the activator answers, told which sprite by the header").isEqualTo("activator web:8080");
+                assertThat(get(http, "web.localhost")).as("asleep: the activator answers; the Host names the sprite, and a client's wake header is removed")
+                        .isEqualTo("activator -");
                 ingress.publish(route(sprite, false));
             }
-            assertThat(get(http, "web.localhost")).isEqualTo("sprite web:8080");
+            assertThat(get(http, "web.localhost")).isEqualTo("sprite -");
             assertThat(config(dir)).as("switching changed no config").isEqualTo(config);
 
             ingress.withdraw("web", 8080);
@@ -73,7 +74,7 @@ class CaddySwitchTest {
         return new Route("web", 8080, new Endpoint("127.0.0.1", to.getLocalPort()), ExposureMode.LOCAL, true, activator);
     }
 
-    /** A server that answers each request with its name and the wake header Caddy set, then closes the connection. */
+    /** A server that answers each request with its name and the wake header it got ("-" for none), then closes the connection. */
     private static ServerSocket server(String name) throws IOException {
         ServerSocket server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
         Thread.ofVirtual().start(() -> {
@@ -86,7 +87,7 @@ class CaddySwitchTest {
                             wake = line.substring(Route.WAKE_HEADER.length() + 1).strip();
                         }
                     }
-                    byte[] body = (name + " " + wake).getBytes(StandardCharsets.UTF_8);
+                    byte[] body = (name + " " + (wake == null ? "-" : wake)).getBytes(StandardCharsets.UTF_8);
                     c.getOutputStream().write(("HTTP/1.1 200 OK\r\nContent-Length: " + body.length + "\r\nConnection: close\r\n\r\n")
                             .getBytes(StandardCharsets.ISO_8859_1));
                     c.getOutputStream().write(body);
@@ -98,10 +99,10 @@ class CaddySwitchTest {
         return server;
     }
 
-    /** One GET with its own connection and the given Host, Caddy's answer's body. */
+    /** One GET with its own connection, the given Host and a forged wake header; Caddy's answer's body. */
     private static String get(int port, String host) throws IOException {
         try (Socket s = new Socket(InetAddress.getLoopbackAddress(), port)) {
-            s.getOutputStream().write(("GET / HTTP/1.1\r\nHost: " + host + "\r\nConnection: close\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
+            s.getOutputStream().write(("GET / HTTP/1.1\r\nHost: " + host + "\r\n" + Route.WAKE_HEADER + ": other:1\r\nConnection: close\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
             String answer = new String(s.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
             return answer.substring(answer.indexOf("\r\n\r\n") + 4);
         }
