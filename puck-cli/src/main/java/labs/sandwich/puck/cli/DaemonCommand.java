@@ -322,13 +322,15 @@ final class DaemonCommand {
 
     /**
      * Waits for a process that is not this JVM's child (puckd runs in its own session) to end,
-     * polling: {@code ProcessHandle.onExit()} would first sleep 300 ms for such a process.
+     * polling: {@code ProcessHandle.onExit()} would first sleep 300 ms for such a process. A
+     * process that has ended but is not yet reaped (a zombie: puckd's parent is init, and some
+     * inits reap every second or two) has ended: its locks, files and sockets are gone.
      *
      * @return whether it ended within {@code max}
      */
     static boolean awaitExit(ProcessHandle h, java.time.Duration max) {
         long deadline = System.nanoTime() + max.toNanos();
-        while (h.isAlive()) {
+        while (h.isAlive() && !zombie(h.pid())) {
             if (System.nanoTime() > deadline) {
                 return false;
             }
@@ -340,5 +342,16 @@ final class DaemonCommand {
             }
         }
         return true;
+    }
+
+    /** @return whether the process has ended and waits to be reaped; false where there is no {@code /proc} */
+    static boolean zombie(long pid) {
+        try {
+            String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
+            int name = stat.lastIndexOf(')'); // the state follows the command name, which may hold anything
+            return name > 0 && stat.length() > name + 2 && stat.charAt(name + 2) == 'Z';
+        } catch (IOException e) {
+            return false;
+        }
     }
 }
