@@ -24,7 +24,8 @@ import labs.sandwich.puck.spi.Route;
  * Sprites' ports at {@code http(s)://<name>.localhost} through a Caddy process: two servers on
  * the loopback address (plain HTTP, and HTTPS with certificates from Caddy's internal CA), one
  * route per exposed port in each, changed only through the admin API. Caddy outlives Puck's
- * processes; {@link #revive()} starts it again if it died, with an empty route table.
+ * processes; {@link #revive()} starts it again if it died, with an empty route table, and says
+ * so (also when a publish found it dead and started it).
  *
  * <p>A route's config is fixed for as long as its port is exposed: every config change makes
  * Caddy open new listening sockets and close the old ones, and the kernel resets connections still
@@ -48,6 +49,8 @@ public final class CaddyIngress implements Ingress {
     private final int httpPort;
     private final int httpsPort;
     private final RouteSwitch routes;
+    /** Whether this ingress started Caddy afresh since {@link #revive()} last said so. */
+    private boolean restarted;
 
     /**
      * An ingress with the route switch {@code auto} and its default address.
@@ -100,16 +103,27 @@ public final class CaddyIngress implements Ingress {
         return admin.socket();
     }
 
+    /**
+     * {@inheritDoc} Also says yes once after a publish found Caddy dead and started it: that
+     * publish brought back its own route only, and the engine must publish the others.
+     */
     @Override
     public synchronized boolean revive() {
+        ensureRunning();
+        boolean lost = restarted;
+        restarted = false;
+        return lost;
+    }
+
+    /** Starts Caddy if it is dead, remembering that its routes are gone until {@link #revive()} says so. */
+    private void ensureRunning() {
         // Caddy replaces its admin listener on every config change, so an unanswered call is not a dead Caddy:
         // dead means no Caddy process runs from this directory's config. Starting a second one would delete the
         // live one's admin socket and fight it for the ports.
-        if (answers() || running()) {
-            return false;
+        if (!answers() && !running()) {
+            start();
+            restarted = true;
         }
-        start();
-        return true;
     }
 
     /** @return whether a Caddy runs from this ingress's config file (this process or another one started it) */
@@ -191,7 +205,7 @@ public final class CaddyIngress implements Ingress {
 
     @Override
     public synchronized URI publish(Route route) {
-        revive();
+        ensureRunning();
         String dial = routes.point(key(route.sprite(), route.port()), route); // first: a route Caddy gets next leads somewhere
         for (String server : List.of(HTTP, HTTPS)) {
             String id = id(route.sprite(), route.port(), server);
@@ -275,7 +289,7 @@ public final class CaddyIngress implements Ingress {
      * @param route where it leads
      */
     public synchronized void putServer(String id, int port, Route route) {
-        revive();
+        ensureRunning();
         String dial = routes.point(id, route);
         ObjectNode server = JSON.createObjectNode();
         server.putArray("listen").add("127.0.0.1:" + port); // loopback always: only tailscaled on this machine connects
