@@ -36,6 +36,7 @@ public final class Activator implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Activator.class);
     private static final int MAX_HEAD = 64 * 1024;
     private static final String LOCALHOST = ".localhost";
+    private static final java.util.regex.Pattern NUMBERED = java.util.regex.Pattern.compile("(\\d{1,5})-(.+)"); // <port>-<name>
     private static final Duration CONNECT_PATIENCE = Duration.ofSeconds(30);
 
     private final Engine engine;
@@ -87,7 +88,7 @@ public final class Activator implements AutoCloseable {
             Optional<String> host = header(text, "Host").map(h -> h.toLowerCase(Locale.ROOT));
             Optional<Target> target = wakeHeader(text).or(() -> host.flatMap(h -> fromHost(h, sprite -> engine.store().exposures(sprite))));
             if (target.isEmpty()) {
-                if (host.filter(h -> h.replaceFirst(":\\d+$", "").endsWith(LOCALHOST)).isPresent()) {
+                if (host.filter(h -> withoutPort(h).endsWith(LOCALHOST)).isPresent()) {
                     answer(client, 404, "Not found", "No sprite is exposed at " + host.get() + ". List them with `puck list`.");
                 } else {
                     answer(client, 400, "Bad request", "This address serves Puck's sleeping sprites through its ingress only.");
@@ -176,12 +177,12 @@ public final class Activator implements AutoCloseable {
      * @return the route's sprite and port, if a locally exposed port has that name
      */
     static Optional<Target> fromHost(String host, java.util.function.Function<String, List<StateStore.Exposed>> exposures) {
-        String name = host.replaceFirst(":\\d+$", "");
+        String name = withoutPort(host);
         if (!name.endsWith(LOCALHOST) || name.length() == LOCALHOST.length()) {
             return Optional.empty();
         }
         String label = name.substring(0, name.length() - LOCALHOST.length());
-        var numbered = java.util.regex.Pattern.compile("(\\d{1,5})-(.+)").matcher(label);
+        var numbered = NUMBERED.matcher(label);
         if (numbered.matches() && validName(numbered.group(2))) {
             int port = Integer.parseInt(numbered.group(1));
             if (exposures.apply(numbered.group(2)).stream().anyMatch(e -> e.port() == port && e.mode() == ExposureMode.LOCAL)) {
@@ -190,6 +191,10 @@ public final class Activator implements AutoCloseable {
         }
         return validName(label) ? exposures.apply(label).stream().filter(e -> e.primary() && e.mode() == ExposureMode.LOCAL).findFirst()
                 .map(e -> new Target(label, e.port())) : Optional.empty();
+    }
+
+    private static String withoutPort(String host) {
+        return host.replaceFirst(":\\d+$", "");
     }
 
     private static boolean validName(String name) {

@@ -196,9 +196,13 @@ final class KernelSwitch implements RouteSwitch {
         batch.append("delete element ip " + TABLE + " " + MAP + " { " + e.address() + " . " + e.port() + " }\n");
     }
 
+    private static void remove(StringBuilder batch, Registration r) {
+        batch.append("delete element ip " + TABLE + " " + DIRECT + " { " + r.address() + " . " + r.port() + " . " + r.id() + " }\n");
+    }
+
     /** Forgets a registration, and its sprite's sleeping element unless another route of this sprite's port is registered. */
     private static void unregister(StringBuilder batch, Registration r, State now) {
-        batch.append("delete element ip " + TABLE + " " + DIRECT + " { " + r.address() + " . " + r.port() + " . " + r.id() + " }\n");
+        remove(batch, r);
         boolean shared = now.direct().stream().anyMatch(o -> o != r && o.address().equals(r.address()) && o.port() == r.port());
         if (!shared) {
             now.at(r.address(), r.port()).ifPresent(e -> remove(batch, e));
@@ -260,7 +264,7 @@ final class KernelSwitch implements RouteSwitch {
             StringBuilder batch = new StringBuilder();
             routes.forEach(e -> remove(batch, e));
             sleepers.forEach(e -> remove(batch, e));
-            direct.forEach(r -> batch.append("delete element ip " + TABLE + " " + DIRECT + " { " + r.address() + " . " + r.port() + " . " + r.id() + " }\n"));
+            direct.forEach(r -> remove(batch, r));
             run(List.of("nft", "-f", "-"), batch.toString());
             return null;
         });
